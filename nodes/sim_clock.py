@@ -1,0 +1,81 @@
+"""sim_clock: publishes /clock (UTC sim time) from a start epoch at a rate factor.
+
+Parameters: ``start_epoch`` (ISO-8601 UTC), ``rate`` (multiple of real time; 0 = as fast as
+possible, advancing ``step_s`` per message), ``publish_rate_hz`` (wall-clock /clock rate when
+``rate`` > 0), ``duration_s`` (sim seconds after which the clock stops and the node exits 0; 0 = run
+until shut down). The node itself always runs on wall time, whatever ``use_sim_time`` says.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock as ClockMsg
+
+from sbamti.ros.node import SbamtiNode, run_node
+from sbamti.ros.params import ParamSpec, declare_and_read
+from sbamti.simclock import SimClockSchedule
+from sbamti.timeutil import format_utc_epoch_ns, parse_utc_epoch_ns, split_ns
+
+PARAMETERS = (
+    ParamSpec("start_epoch", "2028-01-01T00:00:00Z", "UTC start of sim time, ISO-8601 (e.g. 2028-01-01T00:00:00Z)",
+              read_only=True, check=parse_utc_epoch_ns),
+    ParamSpec("rate", 1.0, "sim seconds per wall second; 0 = as fast as possible", minimum=0.0, maximum=1e6,
+              read_only=True),
+    ParamSpec("publish_rate_hz", 100.0, "wall-clock /clock message rate when rate > 0 (Hz)", minimum=0.1,
+              maximum=10000.0, read_only=True),
+    ParamSpec("step_s", 0.01, "sim-time advance per /clock message when rate = 0 (s)", minimum=1e-9, maximum=3600.0,
+              read_only=True),
+    ParamSpec("duration_s", 0.0, "sim seconds after which the clock stops and the node exits; 0 = never",
+              minimum=0.0, read_only=True),
+)
+
+# rclcpp's ClockQoS is best effort, keep last 1; a reliable publisher serves both kinds of reader.
+CLOCK_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+
+
+class SimClockNode(SbamtiNode):
+    """Owner of simulation time."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("sim_clock", **kwargs)
+        # The clock source cannot follow /clock itself.
+        self.set_parameters([Parameter("use_sim_time", Parameter.Type.BOOL, False)])
+        cfg = declare_and_read(self, PARAMETERS)
+        self.schedule = SimClockSchedule(
+            start_ns=cfg["start_epoch"], rate=cfg["rate"], step_ns=int(round(cfg["step_s"] * 1e9)),
+            duration_ns=int(round(cfg["duration_s"] * 1e9)))
+        self._pub = self.create_publisher(ClockMsg, "/clock", CLOCK_QOS)
+        self._msg = ClockMsg()
+        self._wall_start: float | None = None
+        self.finished = False
+        period = 1.0 / cfg["publish_rate_hz"] if cfg["rate"] > 0 else 0.0
+        self._timer = self.create_timer(period, self._tick, clock=self._wall_clock)
+        self.get_logger().info(
+            f"sim time from {format_utc_epoch_ns(cfg['start_epoch'])} at rate "
+            f"{cfg['rate'] if cfg['rate'] > 0 else 'as fast as possible'}"
+            + (f" for {cfg['duration_s']} s" if cfg["duration_s"] else ""))
+
+    def _tick(self) -> None:
+        if self._wall_start is None:
+            self._wall_start = time.monotonic()
+        now_ns, last = self.schedule.time_at(time.monotonic() - self._wall_start)
+        self._msg.clock.sec, self._msg.clock.nanosec = split_ns(now_ns)
+        self._pub.publish(self._msg)
+        self.messages_out += 1
+        if last:
+            self._timer.cancel()
+            self.finished = True
+            self.get_logger().info(f"sim time reached {format_utc_epoch_ns(now_ns)}: stopping")
+            self.publish_status()
+            self.context.try_shutdown()
+
+
+def main(args=None) -> int:
+    return run_node(SimClockNode, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
