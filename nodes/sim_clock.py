@@ -3,7 +3,8 @@
 Parameters: ``start_epoch`` (ISO-8601 UTC), ``rate`` (multiple of real time; 0 = as fast as
 possible, advancing ``step_s`` per message), ``publish_rate_hz`` (wall-clock /clock rate when
 ``rate`` > 0), ``duration_s`` (sim seconds after which the clock stops and the node exits 0; 0 = run
-until shut down). The node itself always runs on wall time, whatever ``use_sim_time`` says.
+until shut down), ``wait_for_subscribers`` (hold sim time at ``start_epoch`` until that many /clock
+subscriptions exist, so a bench sees the run from its first second). The node itself always runs on wall time, whatever ``use_sim_time`` says.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ PARAMETERS = (
               read_only=True),
     ParamSpec("duration_s", 0.0, "sim seconds after which the clock stops and the node exits; 0 = never",
               minimum=0.0, read_only=True),
+    ParamSpec("wait_for_subscribers", 0, "hold sim time at start_epoch until /clock has this many subscriptions",
+              minimum=0, read_only=True),
 )
 
 # rclcpp's ClockQoS is best effort, keep last 1; a reliable publisher serves both kinds of reader.
@@ -50,8 +53,11 @@ class SimClockNode(SbamtiNode):
         self._pub = self.create_publisher(ClockMsg, "/clock", CLOCK_QOS)
         self._msg = ClockMsg()
         self._wall_start: float | None = None
+        self._wait_for_subscribers = cfg["wait_for_subscribers"]
         self.finished = False
         period = 1.0 / cfg["publish_rate_hz"] if cfg["rate"] > 0 else 0.0
+        if self._wait_for_subscribers:
+            self.get_logger().info(f"holding sim time until /clock has {self._wait_for_subscribers} subscriber(s)")
         self._timer = self.create_timer(period, self._tick, clock=self._wall_clock)
         self.get_logger().info(
             f"sim time from {format_utc_epoch_ns(cfg['start_epoch'])} at rate "
@@ -59,9 +65,15 @@ class SimClockNode(SbamtiNode):
             + (f" for {cfg['duration_s']} s" if cfg["duration_s"] else ""))
 
     def _tick(self) -> None:
+        wall_now = time.monotonic()
         if self._wall_start is None:
-            self._wall_start = time.monotonic()
-        now_ns, last = self.schedule.time_at(time.monotonic() - self._wall_start)
+            if self._pub.get_subscription_count() < self._wait_for_subscribers:
+                # Hold at the start epoch: nodes already know the date, but time does not run yet.
+                self._msg.clock.sec, self._msg.clock.nanosec = split_ns(self.schedule.start_ns)
+                self._pub.publish(self._msg)
+                return
+            self._wall_start = wall_now  # so the first running tick is exactly start_epoch
+        now_ns, last = self.schedule.time_at(wall_now - self._wall_start)
         self._msg.clock.sec, self._msg.clock.nanosec = split_ns(now_ns)
         self._pub.publish(self._msg)
         self.messages_out += 1

@@ -32,8 +32,9 @@ def to_field(values: np.ndarray, dtype: np.dtype | type) -> array.array:
 
     ``dtype`` must be the field's element type (``np.float32`` for ``float32[]``). Values are cast
     with numpy's rules (``same_kind``): float64 data into a float32 field is allowed; a float into an
-    integer field raises ``TypeError`` naming both types. Complex data must be interleaved first
-    (``complex_to_interleaved``).
+    integer field raises ``TypeError`` naming both types. Integer data go into any integer field
+    whose range holds every value (``np.arange(n)`` into ``uint64[]``); a value out of range raises
+    ``ValueError``. Complex data must be interleaved first (``complex_to_interleaved``).
     """
     dtype = np.dtype(dtype)
     try:
@@ -45,12 +46,26 @@ def to_field(values: np.ndarray, dtype: np.dtype | type) -> array.array:
     if np.iscomplexobj(arr):
         raise TypeError(f"complex array ({arr.dtype}) given for a {dtype} field; use complex_to_interleaved")
     if arr.dtype != dtype:
-        if not np.can_cast(arr.dtype, dtype, casting="same_kind"):
+        if arr.dtype.kind in "biu" and dtype.kind in "iu":
+            _check_integer_range(arr, dtype)
+        elif not np.can_cast(arr.dtype, dtype, casting="same_kind"):
             raise TypeError(f"cannot store {arr.dtype} values in a {dtype} field without losing meaning")
         arr = arr.astype(dtype)
     out = array.array(typecode)
-    out.frombytes(memoryview(np.ascontiguousarray(arr)).cast("B"))
+    # Flatten first: memoryview.cast refuses multi-dimensional views with a zero in the shape.
+    out.frombytes(memoryview(np.ascontiguousarray(arr).reshape(-1)).cast("B"))
     return out
+
+
+def _check_integer_range(arr: np.ndarray, dtype: np.dtype) -> None:
+    """Raise ``ValueError`` unless every integer in ``arr`` is representable in ``dtype``."""
+    if arr.size == 0 or np.can_cast(arr.dtype, dtype, casting="safe"):
+        return
+    info = np.iinfo(dtype)
+    low, high = int(arr.min()), int(arr.max())
+    if low < info.min or high > info.max:
+        raise ValueError(f"{arr.dtype} values in [{low}, {high}] do not fit a {dtype} field "
+                         f"[{info.min}, {info.max}]")
 
 
 def from_field(field: array.array | np.ndarray | list, dtype: np.dtype | type, shape: tuple[int, ...] | None = None

@@ -9,6 +9,7 @@ This module does not import rclpy: the environment must be set before the middle
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 
@@ -17,12 +18,14 @@ FASTDDS_PROFILE_PATH = Path(__file__).with_name("fastdds_profile.xml")
 DISCOVERY_RANGE_VAR = "ROS_AUTOMATIC_DISCOVERY_RANGE"
 PROFILE_VARS = ("FASTDDS_DEFAULT_PROFILES_FILE",)
 RMW_VAR = "RMW_IMPLEMENTATION"
+AMENT_VAR = "AMENT_PREFIX_PATH"
 
 
 def apply_ros_environment(env: MutableMapping[str, str] | None = None) -> MutableMapping[str, str]:
     """Set the network rule and the Fast DDS profile in ``env`` (default ``os.environ``).
 
-    Values the user already set are kept: an explicit discovery range or profile file wins.
+    Values the user already set are kept: an explicit discovery range or profile file wins; the
+    running interpreter's prefix (the venv) is appended to ``AMENT_PREFIX_PATH`` when missing.
     Returns the mapping it changed, for chaining into ``subprocess`` calls.
     """
     target = os.environ if env is None else env
@@ -31,6 +34,11 @@ def apply_ros_environment(env: MutableMapping[str, str] | None = None) -> Mutabl
     if not any(target.get(name) for name in PROFILE_VARS):
         target["FASTDDS_DEFAULT_PROFILES_FILE"] = str(FASTDDS_PROFILE_PATH)
     target.setdefault(RMW_VAR, "rmw_fastrtps_cpp")
+    # The venv is a ROS prefix (the ros-* wheels install share/ament_index into it): make it
+    # searchable so find-pkg-share and ament_index_python work without sourcing a setup file.
+    prefixes = [p for p in target.get(AMENT_VAR, "").split(os.pathsep) if p]
+    if sys.prefix not in prefixes:
+        target[AMENT_VAR] = os.pathsep.join([*prefixes, sys.prefix])
     # Flush log lines as they are written, so launcher output interleaves in time order.
     target.setdefault("PYTHONUNBUFFERED", "1")
     target.setdefault("RCUTILS_LOGGING_BUFFERED_STREAM", "0")

@@ -9,10 +9,13 @@ clean shutdown on SIGINT/SIGTERM, exit code 2 on a configuration error.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
 
 from sbamti.errors import ConfigurationError
 from sbamti.ros.env import apply_ros_environment
@@ -23,6 +26,8 @@ import rclpy  # noqa: E402  (the environment must be set before the middleware l
 from rclpy.clock import Clock, ClockType  # noqa: E402
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor  # noqa: E402
 from rclpy.node import Node  # noqa: E402
+from rclpy.signals import SignalHandlerOptions  # noqa: E402
+from rclpy.task import Future  # noqa: E402
 from rclpy.qos import QoSProfile, ReliabilityPolicy, DurabilityPolicy, HistoryPolicy  # noqa: E402
 
 from sbamti_msgs.msg import NodeStatus  # noqa: E402
@@ -31,6 +36,7 @@ STATUS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE, durabi
                         history=HistoryPolicy.KEEP_LAST)
 
 EXIT_CONFIGURATION_ERROR = 2
+SPIN_SLICE_S = 0.2
 
 
 class SbamtiNode(Node):
@@ -89,20 +95,47 @@ class SbamtiNode(Node):
         self._status_pub.publish(msg)
 
 
+def install_stop_handlers() -> threading.Event:
+    """SIGINT/SIGTERM set the returned event instead of raising.
+
+    rclpy's own handlers shut the context down and also raise KeyboardInterrupt later, possibly in
+    the middle of clean-up (a second Ctrl-C then ends the process with a traceback and code -2).
+    A flag checked between short spins ends every process the same clean way.
+    """
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
+
+
+def spin_until_stopped(executor: Any, stop: threading.Event, context: Any = None) -> None:
+    """Spin in bounded slices until ``stop`` is set or the context shuts down.
+
+    Bounded slices return to Python regularly, so a signal is seen within ``SPIN_SLICE_S`` and a node
+    that shuts its context down (sim_clock at the end of its run) ends the loop. The events
+    executor's unbounded ``spin()`` would see neither.
+    """
+    never = Future()
+    while not stop.is_set() and rclpy.ok(context=context):
+        executor.spin_until_future_complete(never, timeout_sec=SPIN_SLICE_S)
+
+
 def run_node(node_class: type[SbamtiNode], args: Sequence[str] | None = None) -> int:
     """Run one node in its own process until shutdown; return the process exit code.
 
     0 after SIGINT/SIGTERM or a node-initiated shutdown, 2 on a configuration error (logged with the
     parameter, value and valid range).
     """
-    rclpy.init(args=list(sys.argv if args is None else args))
+    stop = install_stop_handlers()
+    rclpy.init(args=list(sys.argv if args is None else args), signal_handler_options=SignalHandlerOptions.NO)
     node = None
+    executor = None
     code = 0
     try:
         node = node_class()
         executor = SingleThreadedExecutor()
         executor.add_node(node)
-        executor.spin()
+        spin_until_stopped(executor, stop)
     except ConfigurationError as exc:
         name = node_class.__name__ if node is None else node.get_name()
         rclpy.logging.get_logger(name).fatal(f"configuration error: {exc}")
@@ -110,8 +143,9 @@ def run_node(node_class: type[SbamtiNode], args: Sequence[str] | None = None) ->
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        if executor is not None:
+            executor.shutdown()
         if node is not None:
             node.destroy_node()
-        if rclpy.ok():
-            rclpy.try_shutdown()
+        rclpy.try_shutdown()
     return code

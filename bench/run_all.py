@@ -1,0 +1,40 @@
+"""Run every sbamti benchmark (``make bench``) and print their tables and a summary of the ratios."""
+
+from __future__ import annotations
+
+import time
+
+import bench_message_arrays
+import bench_message_rate
+from benchlib import tx_packets
+
+
+def main() -> None:
+    started = time.monotonic()
+    tx_before = tx_packets()
+
+    print("== bench_message_arrays ==", flush=True)
+    arrays = bench_message_arrays.run()
+    print(bench_message_arrays.report(arrays), end="\n\n", flush=True)
+
+    print("== bench_message_rate ==", flush=True)
+    rate = bench_message_rate.run()
+    print(bench_message_rate.report(rate), end="\n\n")
+
+    helper = arrays["helper path (sum of 4 stages)"]
+    naive = arrays["naive: = ndarray"]
+    summary = [
+        f"2 MiB array -> field -> serialize -> deserialize -> numpy: {helper['ratio']:.3g}x a 2 MiB copy "
+        f"({helper['median']:.0f} us median)",
+        f"naive 'msg.iq_interleaved = ndarray': {naive['ratio']:.3g}x a copy, "
+        f"{naive['median'] / helper['median']:.3g}x the whole helper path",
+        *(f"{name}: {value:.3g}" for name, value in bench_message_rate.key_ratios(rate).items()),
+        bench_message_rate.network_check({"tx_before": tx_before, "tx_after": tx_packets()}) + " (whole run)",
+        f"total time {time.monotonic() - started:.0f} s",
+    ]
+    print("== summary ==")
+    print("\n".join(summary))
+
+
+if __name__ == "__main__":
+    main()
