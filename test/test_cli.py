@@ -289,7 +289,7 @@ def test_rate_window_slides_and_tracks_new_arrivals():
 def test_subscription_qos_matches_the_publishers():
     from rclpy.qos import DurabilityPolicy as D, QoSProfile, ReliabilityPolicy as R
 
-    from sbamti.cli.graph import subscription_qos
+    from sbamti.ros.qos import subscription_qos
 
     latched = QoSProfile(depth=1, reliability=R.RELIABLE, durability=D.TRANSIENT_LOCAL)
     sensor = QoSProfile(depth=5, reliability=R.BEST_EFFORT, durability=D.VOLATILE)
@@ -299,6 +299,8 @@ def test_subscription_qos_matches_the_publishers():
     assert (qos.reliability, qos.durability) == (R.BEST_EFFORT, D.VOLATILE)
     qos = subscription_qos([sensor], reliability=R.RELIABLE, durability=D.TRANSIENT_LOCAL, depth=3)
     assert (qos.reliability, qos.durability, qos.depth) == (R.RELIABLE, D.TRANSIENT_LOCAL, 3)
+    qos = subscription_qos([])  # nobody publishes yet: reliable and volatile, like the project's data topics
+    assert (qos.reliability, qos.durability) == (R.RELIABLE, D.VOLATILE)
 
 
 class _FakeClock:

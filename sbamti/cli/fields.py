@@ -15,7 +15,6 @@ the fields that exist.
 from __future__ import annotations
 
 import array
-import importlib
 import json
 import math
 import re
@@ -26,6 +25,7 @@ import numpy as np
 from rosidl_parser import definition as idl
 
 from sbamti.errors import SbamtiError
+from sbamti.ros.msgtypes import MessageTypeError, import_message_class  # noqa: F401 (re-exported)
 
 DEFAULT_ARRAY_LIMIT = 64
 TRUNCATION_MARKER = "..."
@@ -34,9 +34,6 @@ TRUNCATION_MARKER = "..."
 class FieldPathError(SbamtiError, ValueError):
     """A field path that does not fit the message (unknown field, bad index, path into a scalar)."""
 
-
-class MessageTypeError(SbamtiError, ValueError):
-    """A type name that is malformed or names a message class that cannot be imported."""
 
 
 # -- message classes ------------------------------------------------------------------------------
@@ -50,29 +47,6 @@ def type_name(message_or_class: Any) -> str:
     cls = message_or_class if isinstance(message_or_class, type) else type(message_or_class)
     parts = cls.__module__.split(".")
     return f"{parts[0]}/{parts[1] if len(parts) > 2 else 'msg'}/{cls.__name__}"
-
-
-def import_message_class(name: str) -> type:
-    """The Python class of ``pkg/msg/Type`` (or ``pkg/Type``), as reported by the graph.
-
-    Raises ``MessageTypeError`` with the module that failed when the package is not importable.
-    """
-    parts = name.split("/")
-    if len(parts) == 2:
-        parts = [parts[0], "msg", parts[1]]
-    if len(parts) != 3 or not all(parts):
-        raise MessageTypeError(f"malformed message type {name!r}: expected 'pkg/msg/Type'")
-    package, kind, cls_name = parts
-    module_name = f"{package}.{kind}"
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise MessageTypeError(f"cannot import message type {name}: module {module_name} is not installed "
-                               f"in this Python environment ({exc})") from None
-    cls = getattr(module, cls_name, None)
-    if cls is None or not hasattr(cls, "get_fields_and_field_types"):
-        raise MessageTypeError(f"cannot import message type {name}: {module_name} has no message {cls_name}")
-    return cls
 
 
 def field_names(message_or_class: Any) -> list[str]:

@@ -40,6 +40,7 @@ from sbamti.cli import EXIT_OK, EXIT_USAGE, CommandError  # noqa: E402
 from sbamti.cli.fields import (FieldPathError, check_field_path, format_message, import_message_class,  # noqa: E402
                                resolve_field)
 from sbamti.cli.rate import RateWindow  # noqa: E402
+from sbamti.ros.qos import subscription_qos  # noqa: E402
 
 RCLError = _rclpy.RCLError
 CLI_NODE_PREFIX = "_sbamti_cli"
@@ -144,23 +145,6 @@ def _node_names(node: Node) -> list[str]:
 
 def _topics(node: Node) -> dict[str, list[str]]:
     return {name: sorted(types) for name, types in node.get_topic_names_and_types()}
-
-
-def subscription_qos(publishers: Sequence[QoSProfile], *, reliability: ReliabilityPolicy | None = None,
-                     durability: DurabilityPolicy | None = None, depth: int = 10) -> QoSProfile:
-    """A subscription QoS every publisher in ``publishers`` can serve, unless overridden.
-
-    Reliable only when all publishers are reliable (a reliable reader cannot match a best-effort
-    writer); transient-local only when all publishers are (then a late joiner receives the stored
-    history, e.g. the latest ``NodeStatus``).
-    """
-    if reliability is None:
-        all_reliable = bool(publishers) and all(p.reliability == ReliabilityPolicy.RELIABLE for p in publishers)
-        reliability = ReliabilityPolicy.RELIABLE if all_reliable else ReliabilityPolicy.BEST_EFFORT
-    if durability is None:
-        all_latched = bool(publishers) and all(p.durability == DurabilityPolicy.TRANSIENT_LOCAL for p in publishers)
-        durability = DurabilityPolicy.TRANSIENT_LOCAL if all_latched else DurabilityPolicy.VOLATILE
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=reliability, durability=durability)
 
 
 def describe_qos(qos: QoSProfile) -> str:

@@ -1,7 +1,7 @@
 """Where packages, node executables and commands are, and the environment children start with.
 
 Packages are found through the ament index. The venv is an ament prefix (its
-``share/ament_index``), so its prefix is added to ``AMENT_PREFIX_PATH`` when missing; the venv's
+``share/ament_index``), which ``sbamti.ros.env`` adds to ``AMENT_PREFIX_PATH``; the venv's
 ``bin`` goes first on children's ``PATH`` so ``python3`` and console scripts are the venv's.
 """
 
@@ -16,9 +16,7 @@ from pathlib import Path
 from ament_index_python.packages import PackageNotFoundError, get_package_prefix
 
 from sbamti.launch.model import LaunchFileError
-from sbamti.ros.env import ros_environment
-
-AMENT_VAR = "AMENT_PREFIX_PATH"
+from sbamti.ros.env import AMENT_VAR, apply_ros_environment, ros_environment
 
 
 def venv_bin() -> Path:
@@ -30,16 +28,8 @@ def _prepend(value: str | None, entry: str) -> str:
     return os.pathsep.join([entry, *parts])
 
 
-def ensure_ament_prefix_path() -> None:
-    """Make the venv's prefix part of the ament search path of this process (and its children)."""
-    parts = [p for p in os.environ.get(AMENT_VAR, "").split(os.pathsep) if p]
-    if sys.prefix not in parts:
-        os.environ[AMENT_VAR] = os.pathsep.join([*parts, sys.prefix])
-
-
 def base_environment() -> dict[str, str]:
     """The environment every child starts from, before the launch file's env changes."""
-    ensure_ament_prefix_path()
     env = dict(os.environ)
     env["PATH"] = _prepend(env.get("PATH"), str(venv_bin()))
     return env
@@ -61,7 +51,7 @@ def child_environment(overrides: Mapping[str, str | None]) -> dict[str, str]:
 
 
 def package_prefix(package: str) -> Path:
-    ensure_ament_prefix_path()
+    apply_ros_environment()  # the venv is an ament prefix
     try:
         return Path(get_package_prefix(package))
     except (PackageNotFoundError, ValueError):

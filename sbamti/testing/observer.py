@@ -7,7 +7,6 @@ with explicit timeouts, while messages keep being received.
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -20,23 +19,12 @@ apply_ros_environment()
 import rclpy  # noqa: E402
 from rclpy.context import Context  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
+from rclpy.qos import QoSProfile  # noqa: E402
 
+from sbamti.ros.msgtypes import import_message_class  # noqa: E402
+from sbamti.ros.qos import subscription_qos  # noqa: E402
 
-def message_class(type_name: str | type) -> type:
-    """``pkg/msg/Type`` (or ``pkg/Type``) to the generated message class."""
-    if not isinstance(type_name, str):
-        return type_name
-    parts = type_name.split("/")
-    if len(parts) == 2:
-        parts = [parts[0], "msg", parts[1]]
-    if len(parts) != 3:
-        raise ValueError(f"message type {type_name!r} is not of the form pkg/msg/Type")
-    module = importlib.import_module(f"{parts[0]}.{parts[1]}")
-    try:
-        return getattr(module, parts[2])
-    except AttributeError:
-        raise ValueError(f"message type {type_name!r}: {parts[0]}.{parts[1]} has no {parts[2]}") from None
+RECORD_DEPTH = 10000  # messages kept per recorded topic
 
 
 class _Recorder:
@@ -128,17 +116,14 @@ class GraphObserver:
 
     def _record(self, topic: str, msg_type: str | type, qos: QoSProfile) -> _Recorder:
         recorder = _Recorder(self._cond)
-        self.node.create_subscription(message_class(msg_type), topic, recorder, qos)
+        self.node.create_subscription(
+            import_message_class(msg_type) if isinstance(msg_type, str) else msg_type, topic, recorder, qos)
         self._recorders[topic] = recorder
         return recorder
 
     def _qos_matching_publishers(self, topic: str) -> QoSProfile:
-        infos = self.node.get_publishers_info_by_topic(topic)
-        reliable = all(i.qos_profile.reliability == ReliabilityPolicy.RELIABLE for i in infos) if infos else True
-        transient = bool(infos) and all(i.qos_profile.durability == DurabilityPolicy.TRANSIENT_LOCAL for i in infos)
-        return QoSProfile(history=HistoryPolicy.KEEP_ALL if reliable else HistoryPolicy.KEEP_LAST, depth=1000,
-                          reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
-                          durability=DurabilityPolicy.TRANSIENT_LOCAL if transient else DurabilityPolicy.VOLATILE)
+        profiles = [info.qos_profile for info in self.node.get_publishers_info_by_topic(topic)]
+        return subscription_qos(profiles, depth=RECORD_DEPTH)
 
     def messages(self, topic: str) -> list[Any]:
         with self._cond:
