@@ -1,4 +1,4 @@
-"""pytest plugin (entry point ``sbamti_graph``): the ``launch_graph`` fixture.
+"""pytest plugin (entry point ``sbamti_graph``): the ``launch_graph`` and ``module_launch_graph`` fixtures.
 
     def test_clock(launch_graph):
         graph = launch_graph("launch/demo.launch.yaml", rate=10.0)
@@ -20,10 +20,9 @@ import os
 import pytest
 
 
-@pytest.fixture
-def launch_graph(request):
-    """Factory: ``launch_graph(file, extra_args=(), env=None, **launch_args) -> RunningGraph``."""
-    from sbamti.testing.session import start_graph  # imports rclpy: only when the fixture is used
+def _graph_factory(request):
+    """Yield a ``start(file, **args)`` factory; shut every graph it started down afterwards."""
+    from sbamti.testing.session import start_graph  # imports rclpy: only when a fixture is used
 
     stack = contextlib.ExitStack()
     graphs = []
@@ -33,13 +32,29 @@ def launch_graph(request):
         graphs.append(graph)
         return graph
 
-    yield start
-    stack.close()
+    try:
+        yield start
+    finally:
+        stack.close()
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         for graph in graphs:
             request.node.add_report_section("teardown", f"graph output ({graph.process.launch_file})",
                                             graph.output()[-20000:])
+
+
+@pytest.fixture
+def launch_graph(request):
+    """Factory: ``launch_graph(file, extra_args=(), env=None, **launch_args) -> RunningGraph``.
+
+    Graphs live for one test."""
+    yield from _graph_factory(request)
+
+
+@pytest.fixture(scope="module")
+def module_launch_graph(request):
+    """As ``launch_graph``, but graphs live until the module's last test: start once, assert many times."""
+    yield from _graph_factory(request)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
