@@ -9,6 +9,7 @@ PACKAGE = "sbamti"
 # One row per node executable: launch files say `pkg: sbamti, exec: <name>`.
 NODE_EXECUTABLES = {
     "sim_clock": "sbamti_nodes.sim_clock:main",
+    "orbit_state": "sbamti_nodes.orbit_state:main",
 }
 
 # Tools: the command-line front end and the process that hosts composed node instances.

@@ -7,6 +7,8 @@
     sbamti topic info TOPIC [-v]                         type, publishers, subscriptions, QoS
     sbamti topic echo TOPIC [--once] [--field a.b] ...   print messages as YAML-like text
     sbamti topic hz TOPIC [--window N] ...               message rate, once per second
+    sbamti tle walker --total T --planes P ... [--out F] write a Walker constellation as 3LE (sbamti.cli.tle)
+    sbamti tle check FILE [--list]                       report malformed satellites in element files
 
 Exit codes: 0 success (and Ctrl-C), 1 runtime failure (topic never appeared, no messages),
 2 usage error. The project's DDS environment is applied before anything imports rclpy; the graph
@@ -22,6 +24,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from sbamti.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError
+from sbamti.cli import tle as tle_commands
 from sbamti.cli.fields import DEFAULT_ARRAY_LIMIT, FieldPathError, MessageTypeError
 from sbamti.ros.env import apply_ros_environment
 
@@ -151,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="number of most recent messages the statistics cover (default: %(default)s)")
     hz.add_argument("--count-reports", type=_positive_int, metavar="K", help="exit after K reports")
     hz.set_defaults(run="topic_hz")
+
+    tle_commands.add_parser(commands)  # tle walker / tle check: pure, no rclpy
     return parser
 
 
@@ -184,6 +189,8 @@ def run(argv: Sequence[str]) -> int:
     if argv and argv[0] in DELEGATES:
         return _delegate(argv[0], argv[1:])
     args = build_parser().parse_args(argv)  # SystemExit(2) on usage errors, SystemExit(0) after --help
+    if hasattr(args, "handler"):  # commands that never touch the graph
+        return args.handler(args)
     from sbamti.cli import graph  # imports rclpy, after the environment is set
 
     return getattr(graph, args.run)(args)

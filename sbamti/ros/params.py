@@ -34,7 +34,8 @@ class ParamSpec:
         desc = ParameterDescriptor(name=self.name, description=self.description, read_only=self.read_only)
         # Let `rate: 0` in a YAML file mean 0.0: integers are accepted for float parameters and
         # converted (and range-checked) in declare_and_read.
-        desc.dynamic_typing = isinstance(self.default, float)
+        # Likewise a list parameter may arrive as integers (catalog numbers): ``check`` converts it.
+        desc.dynamic_typing = isinstance(self.default, (float, list))
         if self.minimum is not None or self.maximum is not None:
             lo = self.minimum if self.minimum is not None else -1e300
             hi = self.maximum if self.maximum is not None else 1e300

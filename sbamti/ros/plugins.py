@@ -20,6 +20,7 @@ from sbamti.errors import SbamtiError
 # One row per composable node class.
 PLUGINS: dict[str, str] = {
     "sbamti::SimClock": "sbamti_nodes.sim_clock:SimClockNode",
+    "sbamti::OrbitState": "sbamti_nodes.orbit_state:OrbitStateNode",
 }
 
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*\Z")
