@@ -69,7 +69,7 @@ def bench_node(total: int, epochs: int) -> dict[str, float]:
         try:
             node = OrbitStateNode(context=context, parameter_overrides=[
                 Parameter("tle_file", value=str(tle)), Parameter("layout", value="array"),
-                Parameter("earth_orientation", value="bundled")])
+                Parameter("earth_orientation", value="")])
             samples = time_calls(lambda: node.publish_epochs(np.array([EPOCH_NS], dtype=np.int64)), epochs, warmup=1)
             node.destroy_node()
         finally:

@@ -6,6 +6,7 @@ import time
 
 import bench_message_arrays
 import bench_message_rate
+import bench_orbit
 from benchlib import tx_packets
 
 
@@ -21,6 +22,10 @@ def main() -> None:
     rate = bench_message_rate.run()
     print(bench_message_rate.report(rate), end="\n\n")
 
+    print("== bench_orbit ==", flush=True)
+    orbit = bench_orbit.run()
+    print(bench_orbit.report(orbit), end="\n\n")
+
     helper = arrays["helper path (sum of 4 stages)"]
     naive = arrays["naive: = ndarray"]
     summary = [
@@ -30,6 +35,10 @@ def main() -> None:
         f"{naive['median'] / helper['median']:.3g}x the whole helper path",
         *(f"{name}: {value:.3g}" for name, value in bench_message_rate.key_ratios(rate).items()),
         bench_message_rate.network_check({"tx_before": tx_before, "tx_after": tx_packets()}) + " (whole run)",
+        *(f"orbit, {r['satellites']:,} satellites x {bench_orbit.EPOCHS} epochs: bare SGP4 / (SGP4 + ECEF + geodetic) "
+          f"= {r['ratio']:.2f}" for r in orbit["conversion"]),
+        f"orbit_state constellation mode, {orbit['node']['satellites']:,} satellites: "
+        f"{orbit['node']['real_time_factor_1hz']:.0f}x real time at 1 Hz",
         f"total time {time.monotonic() - started:.0f} s",
     ]
     print("== summary ==")
