@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock as ClockMsg
 
 from sbamti.errors import ConfigurationError
 from sbamti.geo.earth_orientation import EarthOrientationTable
@@ -73,6 +74,7 @@ PARAMETERS = (
 )
 
 STATE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
+CLOCK_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 CONTACTS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
@@ -112,7 +114,13 @@ class OrbitStateNode(SbamtiNode):
         self._horizon_ns = int(cfg["contact_horizon_s"] * 1e9)
         # Contacts are refreshed one satellite per tick, so a long prediction never stalls the states.
         self._contacts_due_ns = [0] * len(element_sets) if self._stations else []
-        self.create_timer(self.period_ns / 1e9, self._on_timer)
+        # On sim time the cadence follows /clock itself: every /clock message publishes the grid
+        # epochs it passed, from the first sim time this node saw. (A ROS-time timer may wake late
+        # after the clock starts and would lose the first epochs.) On wall time, a wall timer.
+        if self.get_parameter("use_sim_time").value:
+            self.create_subscription(ClockMsg, "/clock", self._on_clock, CLOCK_QOS)
+        else:
+            self.create_timer(self.period_ns / 1e9, self._on_timer)
         self.get_logger().info(
             f"serving {len(element_sets)} satellite(s) from {Path(cfg['tle_file']).name} at "
             f"{cfg['publish_rate_hz']:g} Hz sim time, layout {self.layout}"
@@ -148,8 +156,14 @@ class OrbitStateNode(SbamtiNode):
             count = MAX_CATCH_UP_EPOCHS
         return first + self.period_ns * np.arange(count, dtype=np.int64)
 
+    def _on_clock(self, msg: ClockMsg) -> None:
+        self._advance_to(msg.clock.sec * 1_000_000_000 + msg.clock.nanosec)
+
     def _on_timer(self) -> None:
-        now_ns = self.get_clock().now().nanoseconds
+        self._advance_to(self.get_clock().now().nanoseconds)
+
+    def _advance_to(self, now_ns: int) -> None:
+        """Publish every grid epoch up to ``now_ns`` not yet published; refresh one contact prediction."""
         if now_ns <= 0:
             return  # no /clock yet
         epochs = self.due_epochs(now_ns)

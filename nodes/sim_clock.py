@@ -3,8 +3,9 @@
 Parameters: ``start_epoch`` (ISO-8601 UTC), ``rate`` (multiple of real time; 0 = as fast as
 possible, advancing ``step_s`` per message), ``publish_rate_hz`` (wall-clock /clock rate when
 ``rate`` > 0), ``duration_s`` (sim seconds after which the clock stops and the node exits 0; 0 = run
-until shut down), ``wait_for_subscribers`` (hold sim time at ``start_epoch`` until that many /clock
-subscriptions exist, so a bench sees the run from its first second). The node itself always runs on wall time, whatever ``use_sim_time`` says.
+until shut down), ``wait_for_subscribers`` (hold sim time at ``start_epoch`` until that many nodes
+subscribe to /clock, then ``settle_s`` more wall seconds, so every node and bench sees the run from
+its first second: a reader may match the clock's writer up to ~1 s after the writer saw the reader). The node itself always runs on wall time, whatever ``use_sim_time`` says.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ PARAMETERS = (
               read_only=True),
     ParamSpec("duration_s", 0.0, "sim seconds after which the clock stops and the node exits; 0 = never",
               minimum=0.0, read_only=True),
-    ParamSpec("wait_for_subscribers", 0, "hold sim time at start_epoch until /clock has this many subscriptions",
+    ParamSpec("wait_for_subscribers", 0, "hold sim time at start_epoch until this many nodes subscribe to /clock",
               minimum=0, read_only=True),
+    ParamSpec("settle_s", 1.0, "after wait_for_subscribers is met, keep holding this many wall seconds, so the "
+              "subscribers' side of discovery completes too (s)", minimum=0.0, maximum=60.0, read_only=True),
 )
 
 # rclcpp's ClockQoS is best effort, keep last 1; a reliable publisher serves both kinds of reader.
@@ -54,6 +57,8 @@ class SimClockNode(SbamtiNode):
         self._msg = ClockMsg()
         self._wall_start: float | None = None
         self._wait_for_subscribers = cfg["wait_for_subscribers"]
+        self._settle_s = cfg["settle_s"]
+        self._subscribers_met_at: float | None = None if self._wait_for_subscribers else -1e9
         self.finished = False
         period = 1.0 / cfg["publish_rate_hz"] if cfg["rate"] > 0 else 0.0
         if self._wait_for_subscribers:
@@ -64,10 +69,22 @@ class SimClockNode(SbamtiNode):
             f"{cfg['rate'] if cfg['rate'] > 0 else 'as fast as possible'}"
             + (f" for {cfg['duration_s']} s" if cfg["duration_s"] else ""))
 
+    def clock_subscriber_nodes(self) -> int:
+        """Distinct nodes (other than this one) with a /clock subscription."""
+        me = (self.get_namespace(), self.get_name())
+        return len({(i.node_namespace, i.node_name) for i in self.get_subscriptions_info_by_topic("/clock")} - {me})
+
+    def _holding(self, wall_now: float) -> bool:
+        if self._subscribers_met_at is None:
+            if self.clock_subscriber_nodes() < self._wait_for_subscribers:
+                return True
+            self._subscribers_met_at = wall_now
+        return wall_now - self._subscribers_met_at < self._settle_s
+
     def _tick(self) -> None:
         wall_now = time.monotonic()
         if self._wall_start is None:
-            if self._pub.get_subscription_count() < self._wait_for_subscribers:
+            if self._holding(wall_now):
                 # Hold at the start epoch: nodes already know the date, but time does not run yet.
                 self._msg.clock.sec, self._msg.clock.nanosec = split_ns(self.schedule.start_ns)
                 self._pub.publish(self._msg)

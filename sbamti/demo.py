@@ -1,12 +1,15 @@
 """`sbamti demo` / `make demo`: run the default SIL graph end to end and summarise what it produced.
 
-The graph is ``launch/demo.launch.yaml``; an observer in the same private ROS domain records its
-topics while it runs; when the graph ends (its sim time runs out) a short summary is printed.
+The graph is ``launch/demo.launch.yaml`` (sim_clock and a four-satellite constellation). An observer
+in the same private ROS domain subscribes to every topic of interest before sim time starts (sim
+time is held at the start epoch until every node and the observer listen to /clock), so the summary
+covers the whole run; when the sim time runs out the graph stops and the summary is printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 import time
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from sbamti.timeutil import format_utc_epoch_ns
 
+SATELLITES = ("sbamti_001", "sbamti_002", "sbamti_003", "sbamti_004")
 
 
 def demo_launch_file() -> Path:
@@ -25,63 +29,100 @@ def demo_launch_file() -> Path:
         return Path(__file__).resolve().parents[1] / "launch" / "demo.launch.yaml"
 
 
-def _stamp_ns(clock_msg) -> int:
-    return clock_msg.clock.sec * 1_000_000_000 + clock_msg.clock.nanosec
+def _stamp_ns(stamp) -> int:
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
+
+
+def _orbit_lines(states: list, contacts: list) -> list[str]:
+    lines = []
+    for sat in SATELLITES:
+        msgs = states.get(sat, [])
+        if not msgs:
+            lines.append(f"  {sat}: no states")
+            continue
+        first, last = msgs[0], msgs[-1]
+        errors = sum(1 for m in msgs if m.sgp4_error_code)
+        line = (f"  {sat}: {len(msgs)} states, {errors} SGP4 errors; sub-satellite point "
+                f"({math.degrees(first.latitude_rad):+.2f}, {math.degrees(first.longitude_rad):+.2f}) -> "
+                f"({math.degrees(last.latitude_rad):+.2f}, {math.degrees(last.longitude_rad):+.2f}) deg, "
+                f"altitude {last.altitude_m / 1e3:.1f} km")
+        windows = contacts.get(sat)
+        if windows:
+            nxt = windows[0]
+            line += (f"; {len(windows)} passes in 24 h, next {nxt.station_name} "
+                     f"{format_utc_epoch_ns(_stamp_ns(nxt.aos))} ({(_stamp_ns(nxt.los) - _stamp_ns(nxt.aos)) / 60e9:.1f} min, "
+                     f"max el {math.degrees(nxt.max_elevation_rad):.1f} deg)")
+        lines.append(line)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sbamti demo", description=__doc__)
-    parser.add_argument("--rate", type=float, default=20.0, help="sim seconds per wall second")
-    parser.add_argument("--duration", type=float, default=60.0, help="sim seconds to run")
-    parser.add_argument("--timeout", type=float, default=120.0, help="wall seconds before the run is abandoned")
+    parser = argparse.ArgumentParser(prog="sbamti demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=40.0, help="sim seconds per wall second")
+    parser.add_argument("--duration", type=float, default=300.0, help="sim seconds to run")
+    parser.add_argument("--timeout", type=float, default=180.0, help="wall seconds before the run is abandoned")
     parser.add_argument("--verbose", action="store_true", help="print the graph's output as well")
     options = parser.parse_args(argv)
 
-    from sbamti.testing.session import start_graph  # imports rclpy
     from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile
 
-    RECORD_ALL = QoSProfile(history=HistoryPolicy.KEEP_ALL, depth=1000)
-    LATCHED = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    from sbamti.testing.session import start_graph  # imports rclpy
 
+    record_all = QoSProfile(history=HistoryPolicy.KEEP_ALL, depth=1000)
+    latched = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    nodes = ["/sim_clock"] + [f"/{sat}/orbit_state" for sat in SATELLITES]
     launch_file = demo_launch_file()
     print(f"sbamti demo: launching {launch_file} (rate {options.rate}x, {options.duration} s of sim time)")
     wall_start = time.monotonic()
-    # Sim time is held at the start epoch until the observer's /clock subscription exists, so the
-    # summary covers the whole run.
-    launch_args = {"rate": options.rate, "duration_s": options.duration, "clock_subscribers": 1}
+    # /clock subscribers before time runs: every orbit_state node (use_sim_time) and the observer
+    launch_args = {"rate": options.rate, "duration_s": options.duration, "clock_subscribers": len(SATELLITES) + 1}
     with start_graph(launch_file, launch_args) as graph:
-        graph.subscribe("/clock", "rosgraph_msgs/msg/Clock", qos=RECORD_ALL)
-        graph.subscribe("/sim_clock/status", "sbamti_msgs/msg/NodeStatus", qos=LATCHED)
-        graph.wait_ready(nodes=["/sim_clock"], topics=["/clock"], timeout=30)
+        state_topics = [f"/{sat}/orbit/state" for sat in SATELLITES]
+        for topic in state_topics:
+            graph.subscribe(topic, "sbamti_msgs/msg/OrbitState", qos=record_all)
+        for sat in SATELLITES:
+            graph.subscribe(f"/{sat}/orbit/contacts", "sbamti_msgs/msg/ContactWindowArray", qos=latched)
+        for node in nodes:
+            graph.subscribe(f"{node}/status", "sbamti_msgs/msg/NodeStatus", qos=latched)
+        graph.wait_ready(nodes=nodes, timeout=60)
+        graph.wait_matched(state_topics, timeout=30)
+        # the observer's /clock subscription is the last one sim_clock waits for: time runs from here
+        graph.subscribe("/clock", "rosgraph_msgs/msg/Clock", qos=record_all)
         try:
             code = graph.process.wait(timeout=options.timeout)
         except Exception:
             print(f"sbamti demo: the graph did not finish within {options.timeout} s; stopping it", file=sys.stderr)
             code = graph.shutdown(signal.SIGINT)
-        time.sleep(0.2)  # let the observer drain what is in flight
-        clocks, statuses = graph.messages("/clock"), graph.messages("/sim_clock/status")
+        time.sleep(0.3)  # let the observer drain what is in flight
+        clocks = graph.messages("/clock")
+        states = {sat: graph.messages(f"/{sat}/orbit/state") for sat in SATELLITES}
+        contacts = {}
+        for sat in SATELLITES:
+            arrays = graph.messages(f"/{sat}/orbit/contacts")
+            contacts[sat] = arrays[-1].windows if arrays else []
+        statuses = {node: graph.messages(f"{node}/status") for node in nodes}
         if options.verbose:
             print(graph.output())
         exit_codes = graph.exit_codes
     wall = time.monotonic() - wall_start
 
     print("\n=== sbamti demo summary ===")
-    print(f"graph exit code        : {code}  (processes: "
-          + ", ".join(f"{name}={rc}" for name, rc in sorted(exit_codes.items())) + ")")
+    print(f"graph exit code : {code}  (processes: " + ", ".join(f"{n}={rc}" for n, rc in sorted(exit_codes.items())) + ")")
     if clocks:
-        first, last = _stamp_ns(clocks[0]), _stamp_ns(clocks[-1])
+        first, last = _stamp_ns(clocks[0].clock), _stamp_ns(clocks[-1].clock)
         span = (last - first) / 1e9
-        print(f"/clock messages        : {len(clocks)}")
-        print(f"sim time               : {format_utc_epoch_ns(first)} .. {format_utc_epoch_ns(last)} ({span:.2f} s)")
-        print(f"wall time              : {wall:.2f} s (sim/wall {span / wall:.1f}x incl. start-up)")
+        print(f"sim time        : {format_utc_epoch_ns(first)} .. {format_utc_epoch_ns(last)} ({span:.2f} s) "
+              f"in {wall:.1f} s wall, {len(clocks)} /clock messages")
     else:
-        print("/clock messages        : 0")
-    if statuses:
-        last_status = statuses[-1]
-        print(f"sim_clock status       : heartbeats {last_status.heartbeat_count}, published {last_status.messages_out}, "
-              f"rejected inputs {last_status.rejected_total}")
-    ok = code == 0 and bool(clocks)
-    print("result                 : " + ("OK" if ok else "FAILED"))
+        print("sim time        : no /clock received")
+    print("orbit states    :")
+    print("\n".join(_orbit_lines(states, contacts)))
+    rejected = {node: msgs[-1].rejected_total for node, msgs in statuses.items() if msgs}
+    print(f"node status     : {len(rejected)}/{len(nodes)} nodes reporting, rejected inputs "
+          + ", ".join(f"{n}={r}" for n, r in rejected.items()))
+    ok = (code == 0 and bool(clocks) and all(states.values()) and all(contacts.values())
+          and len(rejected) == len(nodes) and not any(rejected.values()))
+    print("result          : " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1
 
 

@@ -116,7 +116,7 @@ class GraphObserver:
 
     def _record(self, topic: str, msg_type: str | type, qos: QoSProfile) -> _Recorder:
         recorder = _Recorder(self._cond)
-        self.node.create_subscription(
+        recorder.subscription = self.node.create_subscription(
             import_message_class(msg_type) if isinstance(msg_type, str) else msg_type, topic, recorder, qos)
         self._recorders[topic] = recorder
         return recorder
@@ -124,6 +124,22 @@ class GraphObserver:
     def _qos_matching_publishers(self, topic: str) -> QoSProfile:
         profiles = [info.qos_profile for info in self.node.get_publishers_info_by_topic(topic)]
         return subscription_qos(profiles, depth=RECORD_DEPTH)
+
+    def wait_matched(self, topics: Iterable[str], timeout: float = 15.0) -> None:
+        """Block until each recorded topic's subscription is matched with at least one publisher.
+
+        A volatile subscription only receives what is published after the match: wait for it before
+        letting a graph's time run if the first messages matter.
+        """
+        want = list(topics)
+        deadline = time.monotonic() + timeout
+        while True:
+            unmatched = [t for t in want if self._recorders[t].subscription.get_publisher_count() == 0]
+            if not unmatched:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no publisher matched within {timeout} s on {unmatched}")
+            time.sleep(0.02)
 
     def messages(self, topic: str) -> list[Any]:
         with self._cond:

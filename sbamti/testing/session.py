@@ -37,6 +37,9 @@ class RunningGraph:
     def subscribe(self, topic: str, msg_type: str | type | None = None, **kwargs: Any):
         return self.observer.subscribe(topic, msg_type, **kwargs)
 
+    def wait_matched(self, topics: Sequence[str], timeout: float = 15.0) -> None:
+        self.observer.wait_matched(topics, timeout)
+
     def messages(self, topic: str) -> list[Any]:
         return self.observer.messages(topic)
 
