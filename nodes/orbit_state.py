@@ -18,7 +18,6 @@ satellites keep going.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np

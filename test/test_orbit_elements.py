@@ -21,7 +21,6 @@ from sgp4.api import Satrec
 
 from sbamti.cli.main import main
 from sbamti.errors import ConfigurationError
-from sbamti.orbit import elements
 from sbamti.orbit.elements import (ElementError, ElementSet, LoadResult, format_3le, format_tle, load_element_sets,
                                    parse_omm_csv, parse_omm_json, parse_omm_xml, parse_tle_text, select,
                                    tle_checksum)
@@ -193,7 +192,7 @@ def test_every_bad_satellite_of_a_file_is_reported_once():
 def test_sgp4_refusing_the_lines_is_an_element_error(monkeypatch):
     def refuse(line1, line2):
         raise ValueError("TLE format error")
-    monkeypatch.setattr(elements.Satrec, "twoline2rv", refuse)
+    monkeypatch.setattr(Satrec, "twoline2rv", refuse)  # the class sbamti.orbit.tle calls
     (error,) = parse_tle_text(f"{ISS_TITLE}\n{ISS_LINE1}\n{ISS_LINE2}\n").errors
     assert (error.satellite, error.line, error.field) == (ISS_TITLE, 3, "sgp4")
     assert "ValueError: TLE format error" in str(error)

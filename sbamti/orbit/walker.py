@@ -33,7 +33,8 @@ import re
 from numbers import Integral, Real
 
 from sbamti.errors import ConfigurationError
-from sbamti.orbit.elements import MAX_CATALOG_NUMBER, ElementSet, element_set_from_lines, format_tle
+from sbamti.orbit.element_set import MAX_CATALOG_NUMBER, ElementSet
+from sbamti.orbit.tle import element_set_from_lines, format_tle
 
 EARTH_EQUATORIAL_RADIUS_KM = 6378.137
 MU_WGS72_KM3_S2 = 398600.8          # sgp4's WGS72 constants (Vallado et al. 2006, getgravconst)
