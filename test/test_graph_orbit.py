@@ -58,3 +58,39 @@ def test_states_per_namespace_on_sim_time_match_the_library(launch_graph):
     aos = [w.aos.sec * 10**9 + w.aos.nanosec for w in contacts.windows]
     assert aos == sorted(aos) and len(aos) > 3  # several passes a day over 7 stations
     assert graph.shutdown() == 0
+
+
+def test_constellation_mode_composed_in_a_container(launch_graph, tmp_path):
+    """sim_clock and a 48-satellite orbit_state (flat array layout) as composable nodes of one process."""
+    import yaml
+
+    walker = REPO / "config" / "constellations" / "walker_48_6_1_700km_53deg.tle"
+    doc = {"launch": [{"node_container": {
+        "pkg": "sbamti", "exec": "component_container", "name": "constellation", "namespace": "/",
+        "composable_node": [
+            {"pkg": "sbamti", "plugin": "sbamti::SimClock", "name": "sim_clock",
+             "param": [{"name": "rate", "value": 20.0}, {"name": "wait_for_subscribers", "value": 2}]},
+            {"pkg": "sbamti", "plugin": "sbamti::OrbitState", "name": "orbit_state", "namespace": "/ground_truth",
+             "param": [{"name": "tle_file", "value": str(walker)}, {"name": "layout", "value": "array"},
+                       {"name": "publish_rate_hz", "value": 1.0}]},
+        ]}}]}
+    launch_file = tmp_path / "composed.launch.yaml"
+    launch_file.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    graph = launch_graph(launch_file)
+    graph.subscribe("/ground_truth/orbit/states", "sbamti_msgs/msg/OrbitStateArray")
+    graph.wait_ready(nodes=["/constellation", "/sim_clock", "/ground_truth/orbit_state"], timeout=30)
+    graph.wait_matched(["/ground_truth/orbit/states"])
+    graph.subscribe("/clock", "rosgraph_msgs/msg/Clock")  # the second /clock listener: time runs
+    msgs = graph.wait_for_messages("/ground_truth/orbit/states", count=5, timeout=30)
+    assert len(graph.process.started) == 1  # one process hosts both nodes
+    stamps = [_stamp_ns(m) for m in msgs]
+    assert stamps == [START_NS + k * 10**9 for k in range(5)]  # from the first sim second, 1 Hz
+    from sbamti.ros.arrays import from_field
+    walker_sets = load_element_sets(walker).element_sets
+    expected = compute_states(Propagator(walker_sets), np.array(stamps[-1:], dtype=np.int64))
+    last = msgs[-1]
+    assert list(last.satellite_ids) == [e.satellite_id for e in walker_sets]
+    positions = from_field(last.position_ecef, np.float64, (48, 3))
+    assert np.max(np.abs(positions - expected.position_ecef_m[:, 0])) < ONE_MILLIMETRE
+    assert graph.shutdown() == 0
