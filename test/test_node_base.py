@@ -7,10 +7,7 @@ import pytest
 from sbamti.errors import ConfigurationError
 from sbamti.ros.node import SbamtiNode
 from sbamti.ros.params import ParamSpec, declare_and_read
-from sbamti.testing.domain import allocate_domain_id
 
-import rclpy
-from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile
@@ -32,12 +29,8 @@ class _Configured(SbamtiNode):
 
 
 @pytest.fixture
-def context():
-    with allocate_domain_id() as domain_id:
-        ctx = Context()
-        rclpy.init(context=ctx, domain_id=domain_id)
-        yield ctx
-        ctx.try_shutdown()
+def context(ros_context):
+    return ros_context
 
 
 def _make(context, **overrides):

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import rclpy
 from rclpy.serialization import deserialize_message, serialize_message
-from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile
@@ -18,7 +16,6 @@ from sbamti.orbit.elements import load_element_sets
 from sbamti.orbit.propagation import Propagator
 from sbamti.orbit.states import compute_states
 from sbamti.ros.arrays import from_field
-from sbamti.testing.domain import allocate_domain_id
 from sbamti_msgs.msg import NodeStatus, OrbitState, OrbitStateArray
 from sbamti_nodes.orbit_state import OrbitStateNode
 
@@ -34,12 +31,8 @@ ONE_MILLIMETRE = 1e-3
 
 
 @pytest.fixture
-def context():
-    with allocate_domain_id() as domain_id:
-        ctx = Context()
-        rclpy.init(context=ctx, domain_id=domain_id)
-        yield ctx
-        ctx.try_shutdown()
+def context(ros_context):
+    return ros_context
 
 
 def _node(context, tle: Path, **params):
