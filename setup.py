@@ -10,6 +10,7 @@ PACKAGE = "sbamti"
 NODE_EXECUTABLES = {
     "sim_clock": "sbamti_nodes.sim_clock:main",
     "orbit_state": "sbamti_nodes.orbit_state:main",
+    "radar_sim": "sbamti_nodes.radar_sim:main",
 }
 
 # Tools: the command-line front end and the process that hosts composed node instances.

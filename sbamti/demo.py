@@ -1,6 +1,7 @@
 """`sbamti demo` / `make demo`: run the default SIL graph end to end and summarise what it produced.
 
-The graph is ``launch/demo.launch.yaml`` (sim_clock and a four-satellite constellation). An observer
+The graph is ``launch/demo.launch.yaml`` (sim_clock and a four-satellite constellation, each satellite
+with orbit_state and radar_sim over the scenario ``config/scenarios/demo.yaml``). An observer
 in the same private ROS domain subscribes to every topic of interest before sim time starts (sim
 time is held at the start epoch until every node and the observer listen to /clock), so the summary
 covers the whole run; when the sim time runs out the graph stops and the summary is printed.
@@ -56,6 +57,20 @@ def _orbit_lines(states: list, contacts: list) -> list[str]:
     return lines
 
 
+def _radar_lines(dwells: dict) -> list[str]:
+    lines = []
+    for sat in SATELLITES:
+        msgs = dwells.get(sat, [])
+        if not msgs:
+            lines.append(f"  {sat}: no dwells (no area of interest in view)")
+            continue
+        returns = sum(len(m.return_range_m) for m in msgs)
+        first, last = _stamp_ns(msgs[0].header.stamp), _stamp_ns(msgs[-1].header.stamp)
+        lines.append(f"  {sat}: {len(msgs)} dwells from {format_utc_epoch_ns(first)} to {format_utc_epoch_ns(last)}, "
+                     f"{returns} returns (detections and false alarms), PRF {msgs[0].prf_hz:g} Hz")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sbamti demo", description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=40.0, help="sim seconds per wall second")
@@ -70,22 +85,26 @@ def main(argv: list[str] | None = None) -> int:
 
     record_all = QoSProfile(history=HistoryPolicy.KEEP_ALL, depth=1000)
     latched = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-    nodes = ["/sim_clock"] + [f"/{sat}/orbit_state" for sat in SATELLITES]
+    nodes = ["/sim_clock"] + [f"/{sat}/{node}" for sat in SATELLITES for node in ("orbit_state", "radar_sim")]
     launch_file = demo_launch_file()
     print(f"sbamti demo: launching {launch_file} (rate {options.rate}x, {options.duration} s of sim time)")
     wall_start = time.monotonic()
-    # /clock subscribers before time runs: every orbit_state node (use_sim_time) and the observer
-    launch_args = {"rate": options.rate, "duration_s": options.duration, "clock_subscribers": len(SATELLITES) + 1}
+    # /clock subscribers before time runs: every node on sim time (all but sim_clock) and the observer
+    launch_args = {"rate": options.rate, "duration_s": options.duration, "clock_subscribers": len(nodes)}
     with start_graph(launch_file, launch_args) as graph:
         state_topics = [f"/{sat}/orbit/state" for sat in SATELLITES]
+        dwell_topics = [f"/{sat}/radar/dwell" for sat in SATELLITES]
         for topic in state_topics:
             graph.subscribe(topic, "sbamti_msgs/msg/OrbitState", qos=record_all)
+        for topic in dwell_topics:
+            graph.subscribe(topic, "sbamti_msgs/msg/RadarDwell", qos=record_all)
+        graph.subscribe("/truth/targets", "sbamti_msgs/msg/TruthTargetArray", qos=record_all)
         for sat in SATELLITES:
             graph.subscribe(f"/{sat}/orbit/contacts", "sbamti_msgs/msg/ContactWindowArray", qos=latched)
         for node in nodes:
             graph.subscribe(f"{node}/status", "sbamti_msgs/msg/NodeStatus", qos=latched)
         graph.wait_ready(nodes=nodes, timeout=60)
-        graph.wait_matched(state_topics, timeout=30)
+        graph.wait_matched(state_topics + dwell_topics + ["/truth/targets"], timeout=30)
         # the observer's /clock subscription is the last one sim_clock waits for: time runs from here
         graph.subscribe("/clock", "rosgraph_msgs/msg/Clock", qos=record_all)
         try:
@@ -101,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
             arrays = graph.messages(f"/{sat}/orbit/contacts")
             contacts[sat] = arrays[-1].windows if arrays else []
         statuses = {node: graph.messages(f"{node}/status") for node in nodes}
+        dwells = {sat: graph.messages(f"/{sat}/radar/dwell") for sat in SATELLITES}
+        truth = graph.messages("/truth/targets")
         if options.verbose:
             print(graph.output())
         exit_codes = graph.exit_codes
@@ -117,10 +138,15 @@ def main(argv: list[str] | None = None) -> int:
         print("sim time        : no /clock received")
     print("orbit states    :")
     print("\n".join(_orbit_lines(states, contacts)))
+    print("radar dwells    :")
+    print("\n".join(_radar_lines(dwells)))
+    if truth:
+        print(f"truth           : {len(truth)} /truth/targets messages, {len(truth[-1].targets)} targets in the scenario")
     rejected = {node: msgs[-1].rejected_total for node, msgs in statuses.items() if msgs}
     print(f"node status     : {len(rejected)}/{len(nodes)} nodes reporting, rejected inputs "
           + ", ".join(f"{n}={r}" for n, r in rejected.items()))
-    ok = (code == 0 and bool(clocks) and all(states.values()) and all(contacts.values())
+    ok = (code == 0 and bool(clocks) and all(states.values()) and all(contacts.values()) and bool(truth)
+          and any(dwells.values())
           and len(rejected) == len(nodes) and not any(rejected.values()))
     print("result          : " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1

@@ -1,0 +1,251 @@
+"""radar_sim: the world as one satellite's radar sees it — dwells over the visible areas of interest.
+
+Driven by its satellite's ``orbit/state`` (sim time): when state k+1 arrives, the dwells between
+states k and k+1 are generated at ``dwell_rate_hz`` (satellite position and velocity by cubic
+Hermite interpolation between the two states, exact to centimetres at a 1 s state period). Each
+dwell points at the least recently visited beam cell of the scenario's areas that is visible within
+the radar's grazing limits; where none is visible no dwell is published. ``fidelity``:
+``statistical`` draws per-return measurements (``sbamti.radar.statistical``), ``iq`` synthesises the
+complex cube [channel, pulse, range bin] (``sbamti.radar.iq``: thermal noise and targets).
+Randomness per dwell comes from ``default_rng([seed, catalog number, dwell index])``, so a run is
+the same at any replay speed. One instance (``publish_truth``) also publishes ``/truth/targets`` at
+each orbit-state epoch, for evaluation only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+from sbamti.errors import ConfigurationError
+from sbamti.radar.beam import BeamScheduler, antenna_axes, area_cells
+from sbamti.radar.config import RadarConfig
+from sbamti.radar.equation import snr_per_channel_per_pulse
+from sbamti.radar.geometry import look_geometry
+from sbamti.radar.iq import CubeLayout, add_point_targets, thermal_noise
+from sbamti.radar.scenario import load_scenario
+from sbamti.radar.statistical import DwellGeometry, statistical_dwell, target_returns, two_way_pattern_power
+from sbamti.radar.swerling import sample_complex_amplitude
+from sbamti.ros.arrays import complex_to_interleaved, to_field
+from sbamti.ros.node import SbamtiNode, run_node
+from sbamti.ros.params import ParamSpec, declare_and_read
+from sbamti.timeutil import split_ns
+from sbamti_msgs.msg import OrbitState, RadarDwell, TruthTarget, TruthTargetArray
+
+FIDELITIES = ("statistical", "iq")
+
+
+def _fidelity(value: str) -> str:
+    if value not in FIDELITIES:
+        raise ConfigurationError(f"parameter 'fidelity': {value!r} is not one of {', '.join(FIDELITIES)}")
+    return value
+
+
+PARAMETERS = (
+    ParamSpec("scenario_file", "", "scenario YAML (config/scenarios/)", read_only=True),
+    ParamSpec("radar_config_file", "", "radar YAML with a 'radar:' section; '' = the baseline", read_only=True),
+    ParamSpec("fidelity", "statistical", "statistical | iq", read_only=True, check=_fidelity),
+    ParamSpec("dwell_rate_hz", 10.0, "dwells per second of sim time (Hz)", minimum=0.01, maximum=1000.0,
+              read_only=True),
+    ParamSpec("pfa", 1e-6, "false-alarm probability per range-Doppler cell", minimum=1e-12, maximum=0.1,
+              read_only=True),
+    ParamSpec("num_range_bins", 1000, "range bins per dwell (cube depth; false-alarm map size)", minimum=1,
+              maximum=100000, read_only=True),
+    ParamSpec("cell_spacing_m", 20000.0, "beam-cell spacing over the areas of interest (m)", minimum=100.0,
+              read_only=True),
+    ParamSpec("publish_truth", False, "publish /truth/targets (one instance per graph)", read_only=True),
+)
+
+DWELL_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
+STATE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def hermite_state(t0: float, p0, v0, t1: float, p1, v1, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cubic Hermite position and velocity at ``t`` from (position, velocity) at ``t0`` and ``t1`` (s)."""
+    h = t1 - t0
+    s = (t - t0) / h
+    h00, h10, h01, h11 = 2 * s**3 - 3 * s**2 + 1, s**3 - 2 * s**2 + s, -2 * s**3 + 3 * s**2, s**3 - s**2
+    d00, d10, d01, d11 = 6 * s**2 - 6 * s, 3 * s**2 - 4 * s + 1, -6 * s**2 + 6 * s, 3 * s**2 - 2 * s
+    position = h00 * p0 + h10 * h * v0 + h01 * p1 + h11 * h * v1
+    velocity = (d00 * p0 + d01 * p1) / h + d10 * v0 + d11 * v1
+    return position, velocity
+
+
+class RadarSimNode(SbamtiNode):
+    """Dwells of one satellite's radar over the scenario's areas of interest."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("radar_sim", **kwargs)
+        cfg = declare_and_read(self, PARAMETERS)
+        if not cfg["scenario_file"]:
+            raise ConfigurationError("parameter 'scenario_file': required (a scenario YAML path)")
+        self.scenario = load_scenario(cfg["scenario_file"])
+        self.radar = RadarConfig.from_yaml(cfg["radar_config_file"]) if cfg["radar_config_file"] else RadarConfig()
+        self.fidelity = cfg["fidelity"]
+        self.dwell_period_ns = int(round(1e9 / cfg["dwell_rate_hz"]))
+        self.pfa = cfg["pfa"]
+        self.num_range_bins = cfg["num_range_bins"]
+        cells = [area_cells(area, cfg["cell_spacing_m"]) for area in self.scenario.areas]
+        lat = np.concatenate([c[0] for c in cells]) if cells else np.empty(0)
+        lon = np.concatenate([c[1] for c in cells]) if cells else np.empty(0)
+        self.scheduler = BeamScheduler(lat, lon, np.radians(self.radar.grazing_min_deg),
+                                       np.radians(self.radar.grazing_max_deg))
+        self._previous: OrbitState | None = None
+        self._next_dwell_ns: int | None = None
+        self._dwell_index = 0
+        self._dwell_pub = self.create_publisher(RadarDwell, "radar/dwell", DWELL_QOS)
+        self._truth_pub = self.create_publisher(TruthTargetArray, "/truth/targets", STATE_QOS) \
+            if cfg["publish_truth"] else None
+        self.create_subscription(OrbitState, "orbit/state", self._on_state, STATE_QOS)
+        self.get_logger().info(
+            f"scenario {self.scenario.name!r}: {len(self.scenario.targets)} targets, {len(self.scheduler)} beam cells; "
+            f"{self.fidelity} dwells at {cfg['dwell_rate_hz']:g} Hz")
+
+    # -- inputs -------------------------------------------------------------------------------
+    def _on_state(self, msg: OrbitState) -> None:
+        position, velocity = np.asarray(msg.position_ecef), np.asarray(msg.velocity_ecef)
+        stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        if msg.sgp4_error_code != 0 or not (np.all(np.isfinite(position)) and np.all(np.isfinite(velocity))):
+            self.reject("orbit/state:invalid", f"state at {stamp_ns} ns: sgp4_error_code {msg.sgp4_error_code}, "
+                                               f"position_ecef {list(position)}")
+            return
+        previous = self._previous
+        if previous is not None:
+            previous_ns = previous.header.stamp.sec * 1_000_000_000 + previous.header.stamp.nanosec
+            if stamp_ns <= previous_ns:
+                self.reject("orbit/state:out_of_order", f"stamp {stamp_ns} ns not after the previous {previous_ns} ns")
+                return
+        self.messages_in += 1
+        if self._truth_pub is not None:
+            self._truth_pub.publish(self.truth_message(stamp_ns))
+        if previous is not None:
+            self.dwells_between(previous, msg)
+        self._previous = msg
+
+    # -- dwells -------------------------------------------------------------------------------
+    def dwells_between(self, first: OrbitState, second: OrbitState) -> list[RadarDwell]:
+        """Publish the dwells with times in [first, second) (and return them)."""
+        t0 = first.header.stamp.sec * 1_000_000_000 + first.header.stamp.nanosec
+        t1 = second.header.stamp.sec * 1_000_000_000 + second.header.stamp.nanosec
+        if self._next_dwell_ns is None or self._next_dwell_ns < t0:
+            self._next_dwell_ns = -(-t0 // self.dwell_period_ns) * self.dwell_period_ns  # first grid time >= t0
+        published = []
+        p0, v0 = np.asarray(first.position_ecef), np.asarray(first.velocity_ecef)
+        p1, v1 = np.asarray(second.position_ecef), np.asarray(second.velocity_ecef)
+        while self._next_dwell_ns < t1:
+            t = self._next_dwell_ns
+            position, velocity = hermite_state(0.0, p0, v0, (t1 - t0) / 1e9, p1, v1, (t - t0) / 1e9)
+            msg = self.dwell(t, position, velocity, first)
+            if msg is not None:
+                self._dwell_pub.publish(msg)
+                self.messages_out += 1
+                published.append(msg)
+            self._next_dwell_ns += self.dwell_period_ns
+        return published
+
+    def dwell(self, utc_ns: int, sat_pos, sat_vel, state: OrbitState) -> RadarDwell | None:
+        cell = self.scheduler.next_cell(sat_pos, utc_ns)
+        if cell is None:
+            return None
+        centre = self.scheduler.cells_ecef_m[cell]
+        axes = antenna_axes(sat_pos, sat_vel, centre)
+        prf = self.radar.prf_for_dwell(self._dwell_index)
+        geometry = DwellGeometry(utc_ns, sat_pos, sat_vel, centre, axes, prf)
+        rng = np.random.default_rng([self.scenario.seed, state.catalog_number, self._dwell_index])
+        truth = self.scenario.truth_at(utc_ns)
+        msg = self._dwell_header(geometry, state)
+        msg.dwell_id = self._dwell_index
+        if self.fidelity == "statistical":
+            returns = statistical_dwell(self.radar, geometry, truth.position_ecef, truth.velocity_ecef, truth.rcs_m2,
+                                        truth.swerling_model, rng, pfa=self.pfa, num_range_bins=self.num_range_bins)
+            msg.fidelity = RadarDwell.FIDELITY_STATISTICAL
+            msg.return_range_m = to_field(returns.range_m, np.float64)
+            msg.return_range_rate_mps = to_field(returns.range_rate_mps, np.float64)
+            msg.return_azimuth_rad = to_field(returns.azimuth_rad, np.float64)
+            msg.return_elevation_rad = to_field(returns.elevation_rad, np.float64)
+            msg.return_snr = to_field(returns.snr, np.float64)
+        else:
+            cube, layout = self.cube(geometry, truth, rng)
+            msg.fidelity = RadarDwell.FIDELITY_IQ
+            msg.num_channels, msg.num_pulses, msg.num_range_bins = layout.shape
+            msg.range_first_bin_m = float(layout.range_first_bin_m)
+            msg.iq_interleaved = complex_to_interleaved(cube)
+        self._dwell_index += 1
+        return msg
+
+    def cube(self, geometry: DwellGeometry, truth, rng) -> tuple[np.ndarray, CubeLayout]:
+        """Thermal noise and the targets in the beam (clutter: see sbamti.radar.clutter when present)."""
+        radar = self.radar
+        bin_m = 299_792_458.0 / (2.0 * radar.sample_rate_hz)
+        layout = CubeLayout(channel_x_m=radar.channel_positions_antenna_m[:, 0], num_pulses=radar.pulses_per_cpi,
+                            num_range_bins=self.num_range_bins, prf_hz=geometry.prf_hz,
+                            wavelength_m=radar.wavelength_m, sample_rate_hz=radar.sample_rate_hz,
+                            range_first_bin_m=geometry.beam_range_m - self.num_range_bins * bin_m / 2)
+        cube = thermal_noise(layout.shape, radar.noise_power_w, rng)
+        if len(truth.target_id):
+            slant, rate, az, el, _ = target_returns(radar, geometry, truth.position_ecef, truth.velocity_ecef)
+            pattern = two_way_pattern_power(radar, az, el)
+            mean_power = snr_per_channel_per_pulse(radar, truth.rcs_m2, slant, geometry.prf_hz) * pattern \
+                * radar.noise_power_w
+            keep = pattern > 1e-6
+            amplitudes = np.stack([sample_complex_amplitude(int(m), p, (radar.pulses_per_cpi,), rng)
+                                   if m in (2, 4) else
+                                   np.full(radar.pulses_per_cpi, sample_complex_amplitude(int(m), p, (), rng))
+                                   for m, p in zip(truth.swerling_model[keep], np.atleast_1d(mean_power)[keep])]) \
+                if keep.any() else np.empty((0, radar.pulses_per_cpi))
+            add_point_targets(cube, layout, slant[keep], rate[keep], az[keep], amplitudes)
+        return cube, layout
+
+    def _dwell_header(self, geometry: DwellGeometry, state: OrbitState) -> RadarDwell:
+        radar = self.radar
+        msg = RadarDwell()
+        msg.header.stamp.sec, msg.header.stamp.nanosec = split_ns(geometry.utc_ns)
+        msg.header.frame_id = "itrs"
+        msg.satellite_id = state.satellite_id
+        msg.satellite_position_ecef = geometry.sat_pos_ecef_m
+        msg.satellite_velocity_ecef = geometry.sat_vel_ecef_mps
+        msg.attitude_lvlh_to_ecef = np.asarray(state.attitude_lvlh_to_ecef)
+        msg.beam_centre_ecef = geometry.beam_centre_ecef_m
+        msg.beam_direction_ecef = geometry.antenna_axes[2]
+        msg.grazing_angle_rad = float(look_geometry(geometry.sat_pos_ecef_m, geometry.beam_centre_ecef_m[None, :])
+                                      .grazing_angle_rad[0])
+        msg.carrier_frequency_hz = radar.carrier_frequency_hz
+        msg.bandwidth_hz = radar.bandwidth_hz
+        msg.sample_rate_hz = radar.sample_rate_hz
+        msg.prf_hz = geometry.prf_hz
+        msg.pulse_width_s = radar.pulse_width_for_prf_s(geometry.prf_hz)
+        msg.noise_power_w = radar.noise_power_w
+        msg.channel_positions_antenna_m = to_field(radar.channel_positions_antenna_m, np.float64)
+        return msg
+
+    # -- truth --------------------------------------------------------------------------------
+    def truth_message(self, utc_ns: int) -> TruthTargetArray:
+        truth = self.scenario.truth_at(utc_ns)
+        msg = TruthTargetArray()
+        msg.header.stamp.sec, msg.header.stamp.nanosec = split_ns(utc_ns)
+        msg.header.frame_id = "itrs"
+        targets = []
+        for i in range(len(truth.target_id)):
+            target = TruthTarget()
+            target.target_id = int(truth.target_id[i])
+            target.target_class = str(truth.target_class[i])
+            target.position_ecef = truth.position_ecef[i]
+            target.velocity_ecef = truth.velocity_ecef[i]
+            target.latitude_rad = float(truth.lat_rad[i])
+            target.longitude_rad = float(truth.lon_rad[i])
+            target.altitude_m = float(truth.alt_m[i])
+            target.speed_mps = float(truth.speed_mps[i])
+            target.heading_rad = float(truth.heading_rad[i])
+            target.rcs_m2 = float(truth.rcs_m2[i])
+            target.swerling_model = int(truth.swerling_model[i])
+            targets.append(target)
+        msg.targets = targets
+        return msg
+
+
+def main(args=None) -> int:
+    return run_node(RadarSimNode, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
