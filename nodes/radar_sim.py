@@ -15,7 +15,7 @@ each orbit-state epoch, for evaluation only.
 from __future__ import annotations
 
 import numpy as np
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from sbamti.errors import ConfigurationError
 from sbamti.radar.beam import BeamScheduler, antenna_axes, area_cells
@@ -57,7 +57,8 @@ PARAMETERS = (
 )
 
 DWELL_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
-STATE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+STATE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+TRUTH_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 
 
 def hermite_state(t0: float, p0, v0, t1: float, p1, v1, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -94,7 +95,7 @@ class RadarSimNode(SbamtiNode):
         self._next_dwell_ns: int | None = None
         self._dwell_index = 0
         self._dwell_pub = self.create_publisher(RadarDwell, "radar/dwell", DWELL_QOS)
-        self._truth_pub = self.create_publisher(TruthTargetArray, "/truth/targets", STATE_QOS) \
+        self._truth_pub = self.create_publisher(TruthTargetArray, "/truth/targets", TRUTH_QOS) \
             if cfg["publish_truth"] else None
         self.create_subscription(OrbitState, "orbit/state", self._on_state, STATE_QOS)
         self.get_logger().info(

@@ -27,4 +27,10 @@ def test_demo_runs_to_completion_and_reports():
         assert int(line.group(1)) == 6 and int(line.group(2)) == 0
         assert 780.0 < float(line.group(3)) < 830.0
         assert 20 <= int(line.group(4)) <= 50
-    assert re.search(r"node status\s+: 5/5 nodes reporting", out)
+    # radar dwells at 10 Hz over the areas in view: sbamti_001 and sbamti_002 see theirs from the start
+    for sat in ("sbamti_001", "sbamti_002"):
+        assert re.search(rf"{sat}: 50 dwells from 2028-01-01T00:00:00Z to 2028-01-01T00:00:04.9Z", out), out
+    for sat in ("sbamti_003", "sbamti_004"):
+        assert f"{sat}: no dwells (no area of interest in view)" in out
+    assert re.search(r"truth\s+: 6 /truth/targets messages, 26 targets", out)
+    assert re.search(r"node status\s+: 9/9 nodes reporting", out)
