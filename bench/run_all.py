@@ -7,6 +7,7 @@ import time
 import bench_message_arrays
 import bench_message_rate
 import bench_orbit
+import bench_radar_statistical
 from benchlib import tx_packets
 
 
@@ -26,6 +27,10 @@ def main() -> None:
     orbit = bench_orbit.run()
     print(bench_orbit.report(orbit), end="\n\n")
 
+    print("== bench_radar_statistical ==", flush=True)
+    radar = bench_radar_statistical.run()
+    print(bench_radar_statistical.report(radar), end="\n\n")
+
     helper = arrays["helper path (sum of 4 stages)"]
     naive = arrays["naive: = ndarray"]
     summary = [
@@ -39,6 +44,8 @@ def main() -> None:
           f"= {r['ratio']:.2f}" for r in orbit["conversion"]),
         f"orbit_state constellation mode, {orbit['node']['satellites']:,} satellites: "
         f"{orbit['node']['real_time_factor_1hz']:.0f}x real time at 1 Hz",
+        f"statistical dwells with {radar['targets']:,} targets: {1.0 / (radar['truth_s'] + radar['dwell_s']):.0f} per second "
+        f"(one core)",
         f"total time {time.monotonic() - started:.0f} s",
     ]
     print("== summary ==")
