@@ -5,8 +5,10 @@ states k and k+1 are generated at ``dwell_rate_hz`` (satellite position and velo
 Hermite interpolation between the two states, exact to centimetres at a 1 s state period). Each
 dwell points at the least recently visited beam cell of the scenario's areas that is visible within
 the radar's grazing limits; where none is visible no dwell is published. ``fidelity``:
-``statistical`` draws per-return measurements (``sbamti.radar.statistical``), ``iq`` synthesises the
-complex cube [channel, pulse, range bin] (``sbamti.radar.iq``: thermal noise and targets).
+``statistical`` draws per-return measurements (``sbamti.radar.statistical``, with the clutter model's
+STAP SINR loss), ``iq`` synthesises the complex cube [channel, pulse, range bin] (thermal noise,
+constant-gamma clutter with range ambiguities and Earth rotation, targets; ``sbamti.radar.iq`` and
+``sbamti.radar.clutter``).
 Randomness per dwell comes from ``default_rng([seed, catalog number, dwell index])``, so a run is
 the same at any replay speed. One instance (``publish_truth``) also publishes ``/truth/targets`` at
 each orbit-state epoch, for evaluation only.
@@ -19,6 +21,8 @@ from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPo
 
 from sbamti.errors import ConfigurationError
 from sbamti.radar.beam import BeamScheduler, antenna_axes, area_cells
+from sbamti.radar.clutter import add_clutter, clutter_patches
+from sbamti.radar.clutter_loss import ClutterLossTable
 from sbamti.radar.config import RadarConfig
 from sbamti.radar.equation import snr_per_channel_per_pulse
 from sbamti.radar.geometry import look_geometry
@@ -54,6 +58,8 @@ PARAMETERS = (
     ParamSpec("cell_spacing_m", 20000.0, "beam-cell spacing over the areas of interest (m)", minimum=100.0,
               read_only=True),
     ParamSpec("publish_truth", False, "publish /truth/targets (one instance per graph)", read_only=True),
+    ParamSpec("clutter", True, "ground clutter: in the cube (iq) or as the STAP SINR loss (statistical)",
+              read_only=True),
 )
 
 DWELL_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
@@ -86,6 +92,10 @@ class RadarSimNode(SbamtiNode):
         self.dwell_period_ns = int(round(1e9 / cfg["dwell_rate_hz"]))
         self.pfa = cfg["pfa"]
         self.num_range_bins = cfg["num_range_bins"]
+        self.clutter = cfg["clutter"]
+        # statistical fidelity: the clutter model's SINR loss, tabulated once per PRF
+        self.clutter_loss = {prf: ClutterLossTable(self.radar, prf) for prf in self.radar.prf_set_hz} \
+            if self.clutter and self.fidelity == "statistical" else {}
         cells = [area_cells(area, cfg["cell_spacing_m"]) for area in self.scenario.areas]
         lat = np.concatenate([c[0] for c in cells]) if cells else np.empty(0)
         lon = np.concatenate([c[1] for c in cells]) if cells else np.empty(0)
@@ -158,7 +168,8 @@ class RadarSimNode(SbamtiNode):
         msg.dwell_id = self._dwell_index
         if self.fidelity == "statistical":
             returns = statistical_dwell(self.radar, geometry, truth.position_ecef, truth.velocity_ecef, truth.rcs_m2,
-                                        truth.swerling_model, rng, pfa=self.pfa, num_range_bins=self.num_range_bins)
+                                        truth.swerling_model, rng, pfa=self.pfa, num_range_bins=self.num_range_bins,
+                                        clutter_loss=self.clutter_loss.get(prf))
             msg.fidelity = RadarDwell.FIDELITY_STATISTICAL
             msg.return_range_m = to_field(returns.range_m, np.float64)
             msg.return_range_rate_mps = to_field(returns.range_rate_mps, np.float64)
@@ -175,7 +186,7 @@ class RadarSimNode(SbamtiNode):
         return msg
 
     def cube(self, geometry: DwellGeometry, truth, rng) -> tuple[np.ndarray, CubeLayout]:
-        """Thermal noise and the targets in the beam (clutter: see sbamti.radar.clutter when present)."""
+        """Thermal noise, constant-gamma ground clutter (``clutter`` parameter) and the targets in the beam."""
         radar = self.radar
         bin_m = 299_792_458.0 / (2.0 * radar.sample_rate_hz)
         layout = CubeLayout(channel_x_m=radar.channel_positions_antenna_m[:, 0], num_pulses=radar.pulses_per_cpi,
@@ -183,6 +194,10 @@ class RadarSimNode(SbamtiNode):
                             wavelength_m=radar.wavelength_m, sample_rate_hz=radar.sample_rate_hz,
                             range_first_bin_m=geometry.beam_range_m - self.num_range_bins * bin_m / 2)
         cube = thermal_noise(layout.shape, radar.noise_power_w, rng)
+        if self.clutter:
+            patches = clutter_patches(radar, layout, geometry.sat_pos_ecef_m, geometry.sat_vel_ecef_mps,
+                                      geometry.antenna_axes)
+            add_clutter(cube, layout, patches, rng)
         if len(truth.target_id):
             slant, rate, az, el, _ = target_returns(radar, geometry, truth.position_ecef, truth.velocity_ecef)
             pattern = two_way_pattern_power(radar, az, el)

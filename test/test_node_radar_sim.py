@@ -41,7 +41,7 @@ def _node(context, **params):
 
 
 def test_iq_dwell_carries_a_noise_calibrated_cube(ros_context):
-    node = _node(ros_context, fidelity="iq", num_range_bins=100, dwell_rate_hz=2.0)
+    node = _node(ros_context, fidelity="iq", num_range_bins=100, dwell_rate_hz=2.0, clutter=False)
     first, second = _states([START_NS, START_NS + 10**9])
     dwells = node.dwells_between(first, second)
     assert len(dwells) == 2 and all(d.fidelity == RadarDwell.FIDELITY_IQ for d in dwells)
@@ -75,3 +75,28 @@ def test_hermite_interpolation_is_exact_for_a_cubic():
     velocity = lambda t: coefficients @ np.array([0, 1, 2 * t, 3 * t**2])        # noqa: E731
     p, v = hermite_state(0.0, position(0.0), velocity(0.0), 2.0, position(2.0), velocity(2.0), 0.7)
     assert np.allclose(p, position(0.7), atol=1e-12) and np.allclose(v, velocity(0.7), atol=1e-12)
+
+
+def test_iq_dwell_with_clutter_has_the_clutter_power_above_noise(ros_context):
+    """The cube's mean power over noise matches the clutter model's CNR of its patches (±1.5 dB)."""
+    node = _node(ros_context, fidelity="iq", num_range_bins=60, dwell_rate_hz=1.0, clutter=True)
+    first, second = _states([START_NS, START_NS + 10**9])
+    (dwell,) = node.dwells_between(first, second)
+    cube = interleaved_to_complex(dwell.iq_interleaved, (dwell.num_channels, dwell.num_pulses, dwell.num_range_bins))
+    measured_cnr_db = 10 * np.log10(np.mean(np.abs(cube) ** 2) / dwell.noise_power_w - 1.0)
+    # the clutter model's own CNR per channel per pulse for this dwell's geometry, bin by bin
+    from sbamti.radar.beam import antenna_axes
+    from sbamti.radar.clutter import clutter_patches, clutter_to_noise_per_channel_per_pulse
+    from sbamti.radar.config import RadarConfig
+    from sbamti.radar.iq import CubeLayout
+    radar = RadarConfig()
+    layout = CubeLayout(channel_x_m=radar.channel_positions_antenna_m[:, 0], num_pulses=dwell.num_pulses,
+                        num_range_bins=dwell.num_range_bins, prf_hz=dwell.prf_hz, wavelength_m=radar.wavelength_m,
+                        sample_rate_hz=dwell.sample_rate_hz, range_first_bin_m=dwell.range_first_bin_m)
+    sat, vel = np.asarray(dwell.satellite_position_ecef), np.asarray(dwell.satellite_velocity_ecef)
+    patches = clutter_patches(radar, layout, sat, vel, antenna_axes(sat, vel, np.asarray(dwell.beam_centre_ecef)))
+    expected = np.mean([clutter_to_noise_per_channel_per_pulse(patches, bin_, dwell.noise_power_w)
+                        for bin_ in range(dwell.num_range_bins)])
+    assert 5.0 < measured_cnr_db < 30.0          # clutter dominates noise at these grazing angles (γ = -10 dB)
+    assert abs(measured_cnr_db - 10 * np.log10(expected)) < 1.5
+    node.destroy_node()
