@@ -7,6 +7,7 @@ import time
 import bench_message_arrays
 import bench_message_rate
 import bench_orbit
+import bench_radar_cube
 import bench_radar_statistical
 from benchlib import tx_packets
 
@@ -26,6 +27,10 @@ def main() -> None:
     print("== bench_orbit ==", flush=True)
     orbit = bench_orbit.run()
     print(bench_orbit.report(orbit), end="\n\n")
+
+    print("== bench_radar_cube ==", flush=True)
+    bench_radar_cube.main()
+    print()
 
     print("== bench_radar_statistical ==", flush=True)
     radar = bench_radar_statistical.run()
