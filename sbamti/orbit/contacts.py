@@ -62,10 +62,10 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import yaml
 from scipy.optimize import elementwise
 
 from sbamti.errors import ConfigurationError
+from sbamti.yamlfile import read_yaml
 from sbamti.geo.wgs84 import enu_rotation, geodetic_to_ecef
 from sbamti.timeutil import NANOSECONDS_PER_SECOND
 
@@ -147,14 +147,7 @@ def load_ground_stations(path: str | Path) -> list[GroundStation]:
     Raises ``ConfigurationError`` naming the file, the station (index and name) and the field.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(f"{path}: cannot read ground-station file ({exc.strerror or exc})") from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{path}: not valid YAML ({exc})") from None
+    document = read_yaml(path, "ground-station file")
     if not isinstance(document, dict) or "stations" not in document:
         raise ConfigurationError(f"{path}: expected a mapping with key 'stations' (a list of stations), "
                                  f"got {type(document).__name__}")

@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from sbamti.errors import ConfigurationError
+from sbamti.yamlfile import read_yaml
 from sbamti.radar.equation import BOLTZMANN, SPEED_OF_LIGHT, from_db
 
 UNIFORM_ONE_WAY_3DB_FACTOR = 0.8858929413789046
@@ -242,14 +242,7 @@ class RadarConfig:
     def from_yaml(cls, path: str | Path) -> RadarConfig:
         """A configuration from the ``radar:`` section of a YAML file (other top-level keys are ignored)."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigurationError(f"{path}: cannot read radar configuration ({exc.strerror or exc})") from None
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ConfigurationError(f"{path}: not valid YAML ({exc})") from None
+        document = read_yaml(path, "radar configuration")
         if not isinstance(document, dict) or YAML_SECTION not in document:
             raise ConfigurationError(f"{path}: expected a mapping with top-level key {YAML_SECTION!r}")
         section = document[YAML_SECTION]

@@ -50,9 +50,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from sbamti.errors import ConfigurationError
+from sbamti.yamlfile import read_yaml
 from sbamti.radar.target_classes import TARGET_CLASSES, TargetClass
 from sbamti.radar.trajectory import (
     NANOSECONDS_PER_SECOND,
@@ -408,14 +408,7 @@ def _population_routes(cls: TargetClass, area: Area, count: int, altitude: tuple
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario file (format and rules in the module docstring)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigurationError(f"{path}: cannot read scenario file ({exc.strerror or exc})") from None
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ConfigurationError(f"{path}: not valid YAML ({exc})") from None
+    document = read_yaml(path, "scenario file")
     top = _Where(path)
     document = _mapping(document, top, _TOP_KEYS, _TOP_REQUIRED)
     name = document["name"]
