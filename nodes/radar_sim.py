@@ -203,14 +203,24 @@ class RadarSimNode(SbamtiNode):
             pattern = two_way_pattern_power(radar, az, el)
             mean_power = snr_per_channel_per_pulse(radar, truth.rcs_m2, slant, geometry.prf_hz) * pattern \
                 * radar.noise_power_w
-            keep = pattern > 1e-6
-            amplitudes = np.stack([sample_complex_amplitude(int(m), p, (radar.pulses_per_cpi,), rng)
-                                   if m in (2, 4) else
-                                   np.full(radar.pulses_per_cpi, sample_complex_amplitude(int(m), p, (), rng))
-                                   for m, p in zip(truth.swerling_model[keep], np.atleast_1d(mean_power)[keep])]) \
-                if keep.any() else np.empty((0, radar.pulses_per_cpi))
+            in_front = (truth.position_ecef - geometry.sat_pos_ecef_m) @ geometry.antenna_axes[2] > 0.0
+            keep = (pattern > 1e-6) & in_front
+            amplitudes = self._amplitudes(truth.swerling_model[keep], np.atleast_1d(mean_power)[keep], rng)
             add_point_targets(cube, layout, slant[keep], rate[keep], az[keep], amplitudes)
         return cube, layout
+
+    def _amplitudes(self, models: np.ndarray, mean_power_w: np.ndarray, rng) -> np.ndarray:
+        """(T, M) complex target amplitudes: one draw per dwell for Swerling 0/1/3, per pulse for 2/4."""
+        pulses = self.radar.pulses_per_cpi
+        out = np.empty((models.size, pulses), dtype=np.complex128)
+        for model in np.unique(models):
+            chosen = models == model
+            power = mean_power_w[chosen]
+            if model in (2, 4):
+                out[chosen] = sample_complex_amplitude(int(model), power[:, None], (power.size, pulses), rng)
+            else:
+                out[chosen] = sample_complex_amplitude(int(model), power, (power.size,), rng)[:, None]
+        return out
 
     def _dwell_header(self, geometry: DwellGeometry, state: OrbitState) -> RadarDwell:
         radar = self.radar

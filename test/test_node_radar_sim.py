@@ -100,3 +100,15 @@ def test_iq_dwell_with_clutter_has_the_clutter_power_above_noise(ros_context):
     assert 5.0 < measured_cnr_db < 30.0          # clutter dominates noise at these grazing angles (γ = -10 dB)
     assert abs(measured_cnr_db - 10 * np.log10(expected)) < 1.5
     node.destroy_node()
+
+
+def test_target_amplitudes_follow_their_swerling_model(ros_context):
+    node = _node(ros_context, fidelity="iq", clutter=False)
+    models = np.array([0, 1, 2, 0])
+    power = np.array([4.0, 1.0, 1.0, 9.0])
+    amplitudes = node._amplitudes(models, power, np.random.default_rng(1))
+    assert amplitudes.shape == (4, node.radar.pulses_per_cpi)
+    assert np.allclose(np.abs(amplitudes[[0, 3]]) ** 2, power[[0, 3], None])      # Swerling 0: constant power
+    assert np.allclose(amplitudes[1], amplitudes[1, 0])                          # Swerling 1: one draw per dwell
+    assert np.std(np.abs(amplitudes[2])) > 0.1                                   # Swerling 2: pulse to pulse
+    node.destroy_node()
