@@ -11,6 +11,7 @@ NODE_EXECUTABLES = {
     "sim_clock": "sbamti_nodes.sim_clock:main",
     "orbit_state": "sbamti_nodes.orbit_state:main",
     "radar_sim": "sbamti_nodes.radar_sim:main",
+    "onboard_detector": "sbamti_nodes.onboard_detector:main",
 }
 
 # Tools: the command-line front end and the process that hosts composed node instances.

@@ -22,6 +22,7 @@ PLUGINS: dict[str, str] = {
     "sbamti::SimClock": "sbamti_nodes.sim_clock:SimClockNode",
     "sbamti::OrbitState": "sbamti_nodes.orbit_state:OrbitStateNode",
     "sbamti::RadarSim": "sbamti_nodes.radar_sim:RadarSimNode",
+    "sbamti::OnboardDetector": "sbamti_nodes.onboard_detector:OnboardDetectorNode",
 }
 
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*\Z")
