@@ -100,7 +100,8 @@ class RadarSimNode(SbamtiNode):
         lat = np.concatenate([c[0] for c in cells]) if cells else np.empty(0)
         lon = np.concatenate([c[1] for c in cells]) if cells else np.empty(0)
         self.scheduler = BeamScheduler(lat, lon, np.radians(self.radar.grazing_min_deg),
-                                       np.radians(self.radar.grazing_max_deg))
+                                       np.radians(self.radar.grazing_max_deg),
+                                       np.radians(self.radar.azimuth_scan_limit_deg))
         self._previous: OrbitState | None = None
         self._next_dwell_ns: int | None = None
         self._dwell_index = 0
@@ -155,7 +156,7 @@ class RadarSimNode(SbamtiNode):
         return published
 
     def dwell(self, utc_ns: int, sat_pos, sat_vel, state: OrbitState) -> RadarDwell | None:
-        cell = self.scheduler.next_cell(sat_pos, utc_ns)
+        cell = self.scheduler.next_cell(sat_pos, utc_ns, sat_vel)
         if cell is None:
             return None
         centre = self.scheduler.cells_ecef_m[cell]

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from sbamti.timeutil import format_utc_epoch_ns
 
 SATELLITES = ("sbamti_001", "sbamti_002", "sbamti_003", "sbamti_004")
@@ -71,6 +73,22 @@ def _radar_lines(dwells: dict) -> list[str]:
     return lines
 
 
+def _detection_lines(detections: dict) -> list[str]:
+    lines = []
+    for sat in SATELLITES:
+        arrays = detections.get(sat, [])
+        found = [d for a in arrays for d in a.detections]
+        if not found:
+            lines.append(f"  {sat}: {len(arrays)} dwells processed, no detections")
+            continue
+        strongest = max(found, key=lambda d: d.snr_db)
+        sigma = math.sqrt(max(float(np.trace(np.asarray(strongest.position_covariance_ecef).reshape(3, 3))), 0.0))
+        lines.append(f"  {sat}: {len(arrays)} dwells processed, {len(found)} detections; strongest {strongest.snr_db:.1f} dB "
+                     f"at ({math.degrees(strongest.latitude_rad):+.3f}, {math.degrees(strongest.longitude_rad):+.3f}) deg, "
+                     f"position sigma {sigma / 1e3:.1f} km")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sbamti demo", description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=40.0, help="sim seconds per wall second")
@@ -85,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
     record_all = QoSProfile(history=HistoryPolicy.KEEP_ALL, depth=1000)
     latched = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-    nodes = ["/sim_clock"] + [f"/{sat}/{node}" for sat in SATELLITES for node in ("orbit_state", "radar_sim")]
+    nodes = ["/sim_clock"] + [f"/{sat}/{node}" for sat in SATELLITES for node in ("orbit_state", "radar_sim", "onboard_detector")]
     launch_file = demo_launch_file()
     print(f"sbamti demo: launching {launch_file} (rate {options.rate}x, {options.duration} s of sim time)")
     wall_start = time.monotonic()
@@ -94,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     with start_graph(launch_file, launch_args) as graph:
         state_topics = [f"/{sat}/orbit/state" for sat in SATELLITES]
         dwell_topics = [f"/{sat}/radar/dwell" for sat in SATELLITES]
+        detection_topics = [f"/{sat}/detections" for sat in SATELLITES]
+        for topic in detection_topics:
+            graph.subscribe(topic, "sbamti_msgs/msg/DetectionArray", qos=record_all)
         for topic in state_topics:
             graph.subscribe(topic, "sbamti_msgs/msg/OrbitState", qos=record_all)
         for topic in dwell_topics:
@@ -104,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         for node in nodes:
             graph.subscribe(f"{node}/status", "sbamti_msgs/msg/NodeStatus", qos=latched)
         graph.wait_ready(nodes=nodes, timeout=60)
-        graph.wait_matched(state_topics + dwell_topics + ["/truth/targets"], timeout=30)
+        graph.wait_matched(state_topics + dwell_topics + detection_topics + ["/truth/targets"], timeout=30)
         # the observer's /clock subscription is the last one sim_clock waits for: time runs from here
         graph.subscribe("/clock", "rosgraph_msgs/msg/Clock", qos=record_all)
         try:
@@ -121,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             contacts[sat] = arrays[-1].windows if arrays else []
         statuses = {node: graph.messages(f"{node}/status") for node in nodes}
         dwells = {sat: graph.messages(f"/{sat}/radar/dwell") for sat in SATELLITES}
+        detections = {sat: graph.messages(f"/{sat}/detections") for sat in SATELLITES}
         truth = graph.messages("/truth/targets")
         if options.verbose:
             print(graph.output())
@@ -140,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(_orbit_lines(states, contacts)))
     print("radar dwells    :")
     print("\n".join(_radar_lines(dwells)))
+    print("detections      :")
+    print("\n".join(_detection_lines(detections)))
     if truth:
         print(f"truth           : {len(truth)} /truth/targets messages, {len(truth[-1].targets)} targets in the scenario")
     rejected = {node: msgs[-1].rejected_total for node, msgs in statuses.items() if msgs}

@@ -33,4 +33,7 @@ def test_demo_runs_to_completion_and_reports():
     for sat in ("sbamti_003", "sbamti_004"):
         assert f"{sat}: no dwells (no area of interest in view)" in out
     assert re.search(r"truth\s+: 6 /truth/targets messages, 26 targets", out)
-    assert re.search(r"node status\s+: 9/9 nodes reporting", out)
+    # every dwell reaches its satellite's detector
+    for sat in ("sbamti_001", "sbamti_002"):
+        assert re.search(rf"  {sat}: 50 dwells processed", out), out
+    assert re.search(r"node status\s+: 13/13 nodes reporting", out)

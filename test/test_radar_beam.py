@@ -62,3 +62,13 @@ def test_scheduler_grazing_matches_the_look_geometry():
     pos, _ = _satellite_over(5.0, 3.0)
     expected = look_geometry(pos, scheduler.cells_ecef_m).grazing_angle_rad
     assert np.allclose(scheduler.grazing_rad(pos), expected, atol=1e-12)
+
+
+def test_scan_limit_excludes_squinted_cells():
+    # satellite over the equator heading north; cells due east (broadside) and far to the north-east
+    lat = np.radians([0.0, 8.0])
+    lon = np.radians([10.0, 6.0])
+    scheduler = BeamScheduler(lat, lon, np.radians(10.0), np.radians(60.0), np.radians(20.0))
+    pos, vel = _satellite_over(0.0, 0.0)
+    assert list(scheduler.visible(pos)) == [True, True]            # without the velocity: grazing only
+    assert list(scheduler.visible(pos, vel)) == [True, False]      # ~53 deg squint is beyond 20 deg

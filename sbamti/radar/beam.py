@@ -10,8 +10,8 @@ A direction ``u`` has cone sine ``u·x̂`` (azimuth, the receive channels' phase
 sine ``u·ŷ``.
 
 The schedule tiles each area of interest with beam cells about one footprint apart and, at each
-dwell, points at the visible cell (grazing angle within the radar's limits) that was visited longest
-ago, so every visible cell is revisited in turn.
+dwell, points at the visible cell (grazing angle within the radar's limits, and within the azimuth
+scan limit off broadside) that was visited longest ago, so every visible cell is revisited in turn.
 """
 
 from __future__ import annotations
@@ -82,10 +82,12 @@ class BeamScheduler:
     ----------
     cells_lat_rad, cells_lon_rad : (K,) beam-cell centres, on the ellipsoid (height 0)
     grazing_min_rad, grazing_max_rad : a cell is visible when its grazing angle is inside
+    max_scan_rad : and when its line of sight is within this angle of broadside (perpendicular to the
+        antenna's long axis, the inertial velocity), when the satellite velocity is given
     """
 
     def __init__(self, cells_lat_rad: np.ndarray, cells_lon_rad: np.ndarray, grazing_min_rad: float,
-                 grazing_max_rad: float) -> None:
+                 grazing_max_rad: float, max_scan_rad: float = np.pi / 2) -> None:
         self.cells_lat_rad = np.asarray(cells_lat_rad, dtype=np.float64)
         self.cells_lon_rad = np.asarray(cells_lon_rad, dtype=np.float64)
         self.cells_ecef_m = geodetic_to_ecef(self.cells_lat_rad, self.cells_lon_rad, np.zeros_like(self.cells_lat_rad))
@@ -94,6 +96,7 @@ class BeamScheduler:
                                   np.cos(self.cells_lat_rad) * np.sin(self.cells_lon_rad),
                                   np.sin(self.cells_lat_rad)], axis=-1)
         self.grazing_min_rad, self.grazing_max_rad = grazing_min_rad, grazing_max_rad
+        self.max_scan_sine = float(np.sin(max_scan_rad))
         self.last_visit_ns = np.full(self.cells_lat_rad.size, np.iinfo(np.int64).min, dtype=np.int64)
 
     def __len__(self) -> int:
@@ -105,16 +108,24 @@ class BeamScheduler:
         sine = np.einsum("ij,ij->i", to_sat, self.cells_up) / np.linalg.norm(to_sat, axis=1)
         return np.arcsin(np.clip(sine, -1.0, 1.0))
 
-    def visible(self, sat_pos_ecef_m: np.ndarray) -> np.ndarray:
-        """Boolean (K,): cells whose grazing angle lies within the limits."""
+    def visible(self, sat_pos_ecef_m: np.ndarray, sat_vel_ecef_mps: np.ndarray | None = None) -> np.ndarray:
+        """Boolean (K,): cells within the grazing limits (and the scan limit, given the velocity)."""
         if not len(self):
             return np.zeros(0, dtype=bool)
         grazing = self.grazing_rad(sat_pos_ecef_m)
-        return (grazing >= self.grazing_min_rad) & (grazing <= self.grazing_max_rad)
+        ok = (grazing >= self.grazing_min_rad) & (grazing <= self.grazing_max_rad)
+        if sat_vel_ecef_mps is not None:
+            axis = inertial_velocity_ecef(sat_pos_ecef_m, sat_vel_ecef_mps)
+            axis /= np.linalg.norm(axis)
+            los = self.cells_ecef_m - np.asarray(sat_pos_ecef_m, dtype=np.float64)
+            squint_sine = (los @ axis) / np.linalg.norm(los, axis=1)
+            ok &= np.abs(squint_sine) <= self.max_scan_sine
+        return ok
 
-    def next_cell(self, sat_pos_ecef_m: np.ndarray, utc_ns: int) -> int | None:
+    def next_cell(self, sat_pos_ecef_m: np.ndarray, utc_ns: int, sat_vel_ecef_mps: np.ndarray | None = None
+                  ) -> int | None:
         """Index of the cell to look at now (and mark it visited), or None when none is visible."""
-        visible = np.nonzero(self.visible(sat_pos_ecef_m))[0]
+        visible = np.nonzero(self.visible(sat_pos_ecef_m, sat_vel_ecef_mps))[0]
         if visible.size == 0:
             return None
         chosen = int(visible[np.argmin(self.last_visit_ns[visible])])  # ties: lowest index

@@ -74,6 +74,10 @@ class RadarConfig:
         ambiguities crowd; above ~60 deg the ground range coverage is small and the
         pulse-limited cell model fails near nadir.
     clutter_gamma_db : float, dB, [-60, 10]
+    azimuth_scan_limit_deg : float, deg, (0, 90]
+        Largest electronic steering of the beam off broadside in azimuth (the antenna's long axis
+        stays along the orbit). Beam cells squinted further are not scheduled: a strongly squinted
+        along-track array cannot separate range from altitude (its geolocation degrades).
         Constant-gamma reflectivity, ``sigma0 = gamma sin(psi)`` (Richards Eq. 2.64).
     """
 
@@ -94,6 +98,7 @@ class RadarConfig:
     grazing_min_deg: float = 10.0
     grazing_max_deg: float = 60.0
     clutter_gamma_db: float = -10.0
+    azimuth_scan_limit_deg: float = 20.0
 
     def __post_init__(self) -> None:
         # Accept any sequence for the PRF set but store a tuple of floats (hashable, immutable).
@@ -296,6 +301,7 @@ _FIELD_SPECS: dict[str, _Spec] = {
     "grazing_min_deg": _Spec(float, 0.0, 90.0),
     "grazing_max_deg": _Spec(float, 0.0, 90.0),
     "clutter_gamma_db": _Spec(float, -60.0, 10.0),
+    "azimuth_scan_limit_deg": _Spec(float, 0.0, 90.0, low_open=True),
 }
 
 
