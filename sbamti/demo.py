@@ -91,7 +91,7 @@ def _detection_lines(detections: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sbamti demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--rate", type=float, default=40.0, help="sim seconds per wall second")
+    parser.add_argument("--rate", type=float, default=20.0, help="sim seconds per wall second")
     parser.add_argument("--duration", type=float, default=300.0, help="sim seconds to run")
     parser.add_argument("--timeout", type=float, default=180.0, help="wall seconds before the run is abandoned")
     parser.add_argument("--verbose", action="store_true", help="print the graph's output as well")
