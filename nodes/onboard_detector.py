@@ -2,12 +2,13 @@
 
 Subscribes ``radar/dwell`` and publishes ``detections`` (``DetectionArray``, stamped with the dwell
 time). Statistical dwells: the returns are thresholded at ``pfa`` and get Cramér–Rao errors
-(``sbamti.detection.measurements``). Each detection is geolocated on the WGS84 ellipsoid raised to
+(``sbamti.detection.measurements``). IQ dwells: Doppler filtering, post-Doppler STAP, CA-CFAR,
+clustering and range / radial-velocity / beam-split angle estimates (``sbamti.detection.iq_chain``,
+set up once per cube layout), with Cramér–Rao errors at the estimated SNR. Each detection is geolocated on the WGS84 ellipsoid raised to
 ``assumed_altitude_m`` (an along-track array cannot measure altitude), with ``altitude_std_m``
 carried into the ECEF covariance (``sbamti.detection.geolocation``). The antenna frame is rebuilt
 from the dwell's own geometry (``sbamti.radar.beam.antenna_axes``), so the dwell message is all the
-detector needs. IQ dwells are not processed by this node yet: they are counted as rejected with that
-reason on the status topic.
+detector needs.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import numpy as np
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from sbamti.detection.geolocation import geolocate
-from sbamti.detection.measurements import statistical_measurements
+from sbamti.detection.iq_chain import IqDetector
+from sbamti.detection.measurements import SNR_FLOOR, Measurements, statistical_measurements
+from sbamti.radar.estimation import angle_std_rad, crlb_range_std_m, radial_velocity_std_mps
+from sbamti.radar.iq import SPEED_OF_LIGHT_MPS, CubeLayout
 from sbamti.radar.beam import antenna_axes
 from sbamti.radar.config import RadarConfig
-from sbamti.ros.arrays import from_field
+from sbamti.ros.arrays import from_field, interleaved_to_complex
 from sbamti.ros.node import SbamtiNode, run_node
 from sbamti.ros.params import ParamSpec, declare_and_read
 from sbamti_msgs.msg import Detection, DetectionArray, RadarDwell
@@ -51,13 +55,19 @@ class OnboardDetectorNode(SbamtiNode):
         self.assumed_altitude_m = cfg["assumed_altitude_m"]
         self.altitude_std_m = cfg["altitude_std_m"]
         self.processing_time_s = 0.0
+        self._iq_detectors: dict[tuple, IqDetector] = {}
         self._pub = self.create_publisher(DetectionArray, "detections", DETECTION_QOS)
         self.create_subscription(RadarDwell, "radar/dwell", self._on_dwell, DWELL_QOS)
 
     def _on_dwell(self, dwell: RadarDwell) -> None:
-        if dwell.fidelity != RadarDwell.FIDELITY_STATISTICAL:
-            self.reject("radar/dwell:iq_not_processed", f"dwell {dwell.dwell_id} of {dwell.satellite_id}: fidelity "
-                                                        f"{dwell.fidelity} (IQ) is not processed by this detector yet")
+        if dwell.fidelity not in (RadarDwell.FIDELITY_STATISTICAL, RadarDwell.FIDELITY_IQ):
+            self.reject("radar/dwell:unknown_fidelity", f"dwell {dwell.dwell_id}: fidelity {dwell.fidelity}")
+            return
+        expected = 2 * dwell.num_channels * dwell.num_pulses * dwell.num_range_bins
+        if dwell.fidelity == RadarDwell.FIDELITY_IQ and (expected == 0 or len(dwell.iq_interleaved) != expected):
+            self.reject("radar/dwell:bad_cube", f"dwell {dwell.dwell_id}: iq_interleaved has {len(dwell.iq_interleaved)} "
+                                                f"floats, dimensions {dwell.num_channels}x{dwell.num_pulses}x"
+                                                f"{dwell.num_range_bins} need {expected}")
             return
         sat = np.asarray(dwell.satellite_position_ecef)
         if not (np.all(np.isfinite(sat)) and dwell.prf_hz > 0):
@@ -71,14 +81,17 @@ class OnboardDetectorNode(SbamtiNode):
         self.processing_time_s += time.perf_counter() - started
 
     def detect(self, dwell: RadarDwell) -> DetectionArray:
-        """Detections of one statistical dwell."""
+        """Detections of one dwell (statistical returns or an IQ cube)."""
         sat = np.asarray(dwell.satellite_position_ecef)
         vel = np.asarray(dwell.satellite_velocity_ecef)
         axes = antenna_axes(sat, vel, np.asarray(dwell.beam_centre_ecef))
-        found = statistical_measurements(
-            self.radar, dwell.prf_hz, self.pfa, from_field(dwell.return_range_m, np.float64),
-            from_field(dwell.return_range_rate_mps, np.float64), from_field(dwell.return_azimuth_rad, np.float64),
-            from_field(dwell.return_elevation_rad, np.float64), from_field(dwell.return_snr, np.float64))
+        if dwell.fidelity == RadarDwell.FIDELITY_IQ:
+            found = self._iq_measurements(dwell, axes, vel)
+        else:
+            found = statistical_measurements(
+                self.radar, dwell.prf_hz, self.pfa, from_field(dwell.return_range_m, np.float64),
+                from_field(dwell.return_range_rate_mps, np.float64), from_field(dwell.return_azimuth_rad, np.float64),
+                from_field(dwell.return_elevation_rad, np.float64), from_field(dwell.return_snr, np.float64))
         out = DetectionArray()
         out.header = dwell.header
         out.satellite_id = dwell.satellite_id
@@ -108,6 +121,33 @@ class OnboardDetectorNode(SbamtiNode):
             detections.append(d)
         out.detections = detections
         return out
+
+
+    def _iq_measurements(self, dwell: RadarDwell, axes: np.ndarray, sat_vel: np.ndarray) -> Measurements:
+        shape = (dwell.num_channels, dwell.num_pulses, dwell.num_range_bins)
+        layout = CubeLayout(channel_x_m=from_field(dwell.channel_positions_antenna_m, np.float64, (shape[0], 3))[:, 0],
+                            num_pulses=shape[1], num_range_bins=shape[2], prf_hz=dwell.prf_hz,
+                            wavelength_m=SPEED_OF_LIGHT_MPS / dwell.carrier_frequency_hz,
+                            sample_rate_hz=dwell.sample_rate_hz, range_first_bin_m=dwell.range_first_bin_m)
+        key = (shape, dwell.prf_hz, dwell.carrier_frequency_hz, dwell.sample_rate_hz, dwell.noise_power_w)
+        detector = self._iq_detectors.get(key)
+        if detector is None:   # set up once per cube layout (steering, windows, training plan, CFAR factor)
+            detector = self._iq_detectors[key] = IqDetector(layout, noise_power_w=dwell.noise_power_w, pfa=self.pfa)
+        cube = interleaved_to_complex(dwell.iq_interleaved, shape)
+        est = detector(cube, clutter_range_rate_mps=-float(np.dot(axes[2], sat_vel)),
+                       range_first_bin_m=dwell.range_first_bin_m)
+        snr = np.maximum(est.snr, SNR_FLOOR)
+        azimuth = np.arcsin(np.clip(est.cone_sine, -1.0, 1.0))
+        n = len(est)
+        return Measurements(
+            range_m=est.range_m, range_rate_mps=est.radial_velocity_mps, azimuth_rad=azimuth, elevation_rad=np.zeros(n),
+            range_std_m=np.broadcast_to(crlb_range_std_m(snr, dwell.sample_rate_hz), (n,)).copy(),
+            range_rate_std_mps=np.broadcast_to(radial_velocity_std_mps(snr, shape[1], dwell.prf_hz,
+                                                                       layout.wavelength_m), (n,)).copy(),
+            azimuth_std_rad=np.broadcast_to(angle_std_rad(snr, shape[0], float(np.mean(np.diff(layout.channel_x_m)))
+                                                          if shape[0] > 1 else 1.0, layout.wavelength_m, azimuth),
+                                            (n,)).copy(),
+            elevation_std_rad=np.full(n, self.radar.elevation_beamwidth_rad / np.sqrt(12.0)), snr=snr)
 
 
 def main(args=None) -> int:
