@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import bench_detector
 import bench_message_arrays
 import bench_message_rate
 import bench_orbit
@@ -31,6 +32,9 @@ def main() -> None:
     print("== bench_radar_cube ==", flush=True)
     bench_radar_cube.main()
     print()
+
+    print("== bench_detector ==", flush=True)
+    print(bench_detector.report(bench_detector.run()), end="\n\n")
 
     print("== bench_radar_statistical ==", flush=True)
     radar = bench_radar_statistical.run()
