@@ -20,8 +20,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from sbamti.detection.geolocation import geolocate
 from sbamti.detection.iq_chain import IqDetector
-from sbamti.detection.measurements import SNR_FLOOR, Measurements, statistical_measurements
-from sbamti.radar.estimation import angle_std_rad, crlb_range_std_m, radial_velocity_std_mps
+from sbamti.detection.measurements import Measurements, statistical_measurements, with_crlb_errors
 from sbamti.radar.iq import SPEED_OF_LIGHT_MPS, CubeLayout
 from sbamti.radar.beam import antenna_axes
 from sbamti.radar.config import RadarConfig
@@ -136,18 +135,12 @@ class OnboardDetectorNode(SbamtiNode):
         cube = interleaved_to_complex(dwell.iq_interleaved, shape)
         est = detector(cube, clutter_range_rate_mps=-float(np.dot(axes[2], sat_vel)),
                        range_first_bin_m=dwell.range_first_bin_m)
-        snr = np.maximum(est.snr, SNR_FLOOR)
-        azimuth = np.arcsin(np.clip(est.cone_sine, -1.0, 1.0))
-        n = len(est)
-        return Measurements(
-            range_m=est.range_m, range_rate_mps=est.radial_velocity_mps, azimuth_rad=azimuth, elevation_rad=np.zeros(n),
-            range_std_m=np.broadcast_to(crlb_range_std_m(snr, dwell.sample_rate_hz), (n,)).copy(),
-            range_rate_std_mps=np.broadcast_to(radial_velocity_std_mps(snr, shape[1], dwell.prf_hz,
-                                                                       layout.wavelength_m), (n,)).copy(),
-            azimuth_std_rad=np.broadcast_to(angle_std_rad(snr, shape[0], float(np.mean(np.diff(layout.channel_x_m)))
-                                                          if shape[0] > 1 else 1.0, layout.wavelength_m, azimuth),
-                                            (n,)).copy(),
-            elevation_std_rad=np.full(n, self.radar.elevation_beamwidth_rad / np.sqrt(12.0)), snr=snr)
+        spacing = float(np.mean(np.diff(layout.channel_x_m))) if shape[0] > 1 else 1.0
+        return with_crlb_errors(est.range_m, est.radial_velocity_mps, np.arcsin(np.clip(est.cone_sine, -1.0, 1.0)),
+                                np.zeros(len(est)), est.snr, num_channels=shape[0], spacing_m=spacing,
+                                wavelength_m=layout.wavelength_m, num_pulses=shape[1], prf_hz=dwell.prf_hz,
+                                bandwidth_hz=dwell.sample_rate_hz,
+                                elevation_beamwidth_rad=self.radar.elevation_beamwidth_rad)
 
 
 def main(args=None) -> int:

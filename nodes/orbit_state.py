@@ -32,7 +32,7 @@ from sbamti.orbit.states import OrbitStates, compute_states
 from sbamti.ros.arrays import to_field
 from sbamti.ros.node import SbamtiNode, run_node
 from sbamti.ros.params import ParamSpec, declare_and_read
-from sbamti.timeutil import split_ns
+from sbamti.timeutil import split_ns, stamp_ns
 from sbamti_msgs.msg import ContactWindow, ContactWindowArray, OrbitState, OrbitStateArray
 
 LAYOUTS = ("auto", "namespace", "per_satellite", "array")
@@ -159,7 +159,7 @@ class OrbitStateNode(SbamtiNode):
         return first + self.period_ns * np.arange(count, dtype=np.int64)
 
     def _on_clock(self, msg: ClockMsg) -> None:
-        self._advance_to(msg.clock.sec * 1_000_000_000 + msg.clock.nanosec)
+        self._advance_to(stamp_ns(msg.clock))
 
     def _on_timer(self) -> None:
         self._advance_to(self.get_clock().now().nanoseconds)

@@ -33,7 +33,7 @@ from sbamti.radar.swerling import sample_complex_amplitude
 from sbamti.ros.arrays import complex_to_interleaved, to_field
 from sbamti.ros.node import SbamtiNode, run_node
 from sbamti.ros.params import ParamSpec, declare_and_read
-from sbamti.timeutil import split_ns
+from sbamti.timeutil import split_ns, stamp_ns
 from sbamti_msgs.msg import OrbitState, RadarDwell, TruthTarget, TruthTargetArray
 
 FIDELITIES = ("statistical", "iq")
@@ -116,20 +116,20 @@ class RadarSimNode(SbamtiNode):
     # -- inputs -------------------------------------------------------------------------------
     def _on_state(self, msg: OrbitState) -> None:
         position, velocity = np.asarray(msg.position_ecef), np.asarray(msg.velocity_ecef)
-        stamp_ns = msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+        now_ns = stamp_ns(msg.header.stamp)
         if msg.sgp4_error_code != 0 or not (np.all(np.isfinite(position)) and np.all(np.isfinite(velocity))):
-            self.reject("orbit/state:invalid", f"state at {stamp_ns} ns: sgp4_error_code {msg.sgp4_error_code}, "
+            self.reject("orbit/state:invalid", f"state at {now_ns} ns: sgp4_error_code {msg.sgp4_error_code}, "
                                                f"position_ecef {list(position)}")
             return
         previous = self._previous
         if previous is not None:
-            previous_ns = previous.header.stamp.sec * 1_000_000_000 + previous.header.stamp.nanosec
-            if stamp_ns <= previous_ns:
-                self.reject("orbit/state:out_of_order", f"stamp {stamp_ns} ns not after the previous {previous_ns} ns")
+            previous_ns = stamp_ns(previous.header.stamp)
+            if now_ns <= previous_ns:
+                self.reject("orbit/state:out_of_order", f"stamp {now_ns} ns not after the previous {previous_ns} ns")
                 return
         self.messages_in += 1
         if self._truth_pub is not None:
-            self._truth_pub.publish(self.truth_message(stamp_ns))
+            self._truth_pub.publish(self.truth_message(now_ns))
         if previous is not None:
             self.dwells_between(previous, msg)
         self._previous = msg
@@ -137,8 +137,8 @@ class RadarSimNode(SbamtiNode):
     # -- dwells -------------------------------------------------------------------------------
     def dwells_between(self, first: OrbitState, second: OrbitState) -> list[RadarDwell]:
         """Publish the dwells with times in [first, second) (and return them)."""
-        t0 = first.header.stamp.sec * 1_000_000_000 + first.header.stamp.nanosec
-        t1 = second.header.stamp.sec * 1_000_000_000 + second.header.stamp.nanosec
+        t0 = stamp_ns(first.header.stamp)
+        t1 = stamp_ns(second.header.stamp)
         if self._next_dwell_ns is None or self._next_dwell_ns < t0:
             self._next_dwell_ns = -(-t0 // self.dwell_period_ns) * self.dwell_period_ns  # first grid time >= t0
         published = []

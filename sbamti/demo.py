@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sbamti.timeutil import format_utc_epoch_ns
+from sbamti.timeutil import format_utc_epoch_ns, stamp_ns
 
 SATELLITES = ("sbamti_001", "sbamti_002", "sbamti_003", "sbamti_004")
 
@@ -30,10 +30,6 @@ def demo_launch_file() -> Path:
         return Path(get_package_share_directory("sbamti")) / "launch" / "demo.launch.yaml"
     except (ImportError, LookupError):
         return Path(__file__).resolve().parents[1] / "launch" / "demo.launch.yaml"
-
-
-def _stamp_ns(stamp) -> int:
-    return stamp.sec * 1_000_000_000 + stamp.nanosec
 
 
 def _orbit_lines(states: list, contacts: list) -> list[str]:
@@ -53,7 +49,7 @@ def _orbit_lines(states: list, contacts: list) -> list[str]:
         if windows:
             nxt = windows[0]
             line += (f"; {len(windows)} passes in 24 h, next {nxt.station_name} "
-                     f"{format_utc_epoch_ns(_stamp_ns(nxt.aos))} ({(_stamp_ns(nxt.los) - _stamp_ns(nxt.aos)) / 60e9:.1f} min, "
+                     f"{format_utc_epoch_ns(stamp_ns(nxt.aos))} ({(stamp_ns(nxt.los) - stamp_ns(nxt.aos)) / 60e9:.1f} min, "
                      f"max el {math.degrees(nxt.max_elevation_rad):.1f} deg)")
         lines.append(line)
     return lines
@@ -67,7 +63,7 @@ def _radar_lines(dwells: dict) -> list[str]:
             lines.append(f"  {sat}: no dwells (no area of interest in view)")
             continue
         returns = sum(len(m.return_range_m) for m in msgs)
-        first, last = _stamp_ns(msgs[0].header.stamp), _stamp_ns(msgs[-1].header.stamp)
+        first, last = stamp_ns(msgs[0].header.stamp), stamp_ns(msgs[-1].header.stamp)
         lines.append(f"  {sat}: {len(msgs)} dwells from {format_utc_epoch_ns(first)} to {format_utc_epoch_ns(last)}, "
                      f"{returns} returns (detections and false alarms), PRF {msgs[0].prf_hz:g} Hz")
     return lines
@@ -152,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n=== sbamti demo summary ===")
     print(f"graph exit code : {code}  (processes: " + ", ".join(f"{n}={rc}" for n, rc in sorted(exit_codes.items())) + ")")
     if clocks:
-        first, last = _stamp_ns(clocks[0].clock), _stamp_ns(clocks[-1].clock)
+        first, last = stamp_ns(clocks[0].clock), stamp_ns(clocks[-1].clock)
         span = (last - first) / 1e9
         print(f"sim time        : {format_utc_epoch_ns(first)} .. {format_utc_epoch_ns(last)} ({span:.2f} s) "
               f"in {wall:.1f} s wall, {len(clocks)} /clock messages")

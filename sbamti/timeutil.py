@@ -49,6 +49,11 @@ def format_utc_epoch_ns(epoch_ns: int) -> str:
     return text + "Z"
 
 
+def stamp_ns(stamp) -> int:
+    """UTC ns of a ROS time (anything with ``sec`` and ``nanosec``), the inverse of ``split_ns``."""
+    return stamp.sec * NANOSECONDS_PER_SECOND + stamp.nanosec
+
+
 def split_ns(epoch_ns: int) -> tuple[int, int]:
     """(sec, nanosec) of a ROS time for ``epoch_ns``."""
     return divmod(int(epoch_ns), NANOSECONDS_PER_SECOND)

@@ -35,3 +35,12 @@ def test_bad_epochs_name_field_and_value(text, problem):
     with pytest.raises(ConfigurationError, match=problem) as info:
         parse_utc_epoch_ns(text, field="start_epoch")
     assert "start_epoch" in str(info.value) and repr(text) in str(info.value)
+
+
+def test_stamp_ns_inverts_split_ns():
+    from types import SimpleNamespace
+
+    from sbamti.timeutil import stamp_ns
+    ns = EPOCH_2028_S * 10**9 + 123_456_789
+    sec, nanosec = split_ns(ns)
+    assert stamp_ns(SimpleNamespace(sec=sec, nanosec=nanosec)) == ns

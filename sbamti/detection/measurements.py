@@ -45,19 +45,33 @@ def statistical_measurements(radar: RadarConfig, prf_hz: float, pfa: float, rang
     """Returns at or above the threshold ``-ln(pfa)``, with their CRLB standard deviations."""
     power = np.asarray(power_over_noise, dtype=np.float64)
     keep = power >= -np.log(pfa)
-    snr = np.maximum(power[keep] - 1.0, SNR_FLOOR)
-    azimuth = np.asarray(azimuth_rad, dtype=np.float64)[keep]
-    n = int(keep.sum())
+    return with_crlb_errors(
+        np.asarray(range_m, dtype=np.float64)[keep], np.asarray(range_rate_mps, dtype=np.float64)[keep],
+        np.asarray(azimuth_rad, dtype=np.float64)[keep], np.asarray(elevation_rad, dtype=np.float64)[keep],
+        power[keep] - 1.0, num_channels=radar.num_channels, spacing_m=radar.channel_spacing_m,
+        wavelength_m=radar.wavelength_m, num_pulses=radar.pulses_per_cpi, prf_hz=prf_hz,
+        bandwidth_hz=radar.bandwidth_hz, elevation_beamwidth_rad=radar.elevation_beamwidth_rad)
+
+
+def with_crlb_errors(range_m: np.ndarray, range_rate_mps: np.ndarray, azimuth_rad: np.ndarray,
+                     elevation_rad: np.ndarray, snr: np.ndarray, *, num_channels: int, spacing_m: float,
+                     wavelength_m: float, num_pulses: int, prf_hz: float, bandwidth_hz: float,
+                     elevation_beamwidth_rad: float) -> Measurements:
+    """Measurements with the Cramér–Rao standard deviations of their SNR estimates (floored at
+    ``SNR_FLOOR``); the unmeasured elevation gets a uniform spread over the elevation beam."""
+    snr = np.maximum(np.asarray(snr, dtype=np.float64), SNR_FLOOR)
+    azimuth = np.asarray(azimuth_rad, dtype=np.float64)
+    n = int(snr.size)
     return Measurements(
-        range_m=np.asarray(range_m, dtype=np.float64)[keep],
-        range_rate_mps=np.asarray(range_rate_mps, dtype=np.float64)[keep],
+        range_m=np.asarray(range_m, dtype=np.float64),
+        range_rate_mps=np.asarray(range_rate_mps, dtype=np.float64),
         azimuth_rad=azimuth,
-        elevation_rad=np.asarray(elevation_rad, dtype=np.float64)[keep],
-        range_std_m=np.broadcast_to(crlb_range_std_m(snr, radar.bandwidth_hz), (n,)).copy(),
-        range_rate_std_mps=np.broadcast_to(radial_velocity_std_mps(snr, radar.pulses_per_cpi, prf_hz,
-                                                                   radar.wavelength_m), (n,)).copy(),
-        azimuth_std_rad=np.broadcast_to(angle_std_rad(snr, radar.num_channels, radar.channel_spacing_m,
-                                                      radar.wavelength_m, azimuth), (n,)).copy(),
-        elevation_std_rad=np.full(n, radar.elevation_beamwidth_rad / np.sqrt(12.0)),
+        elevation_rad=np.asarray(elevation_rad, dtype=np.float64),
+        range_std_m=np.broadcast_to(crlb_range_std_m(snr, bandwidth_hz), (n,)).copy(),
+        range_rate_std_mps=np.broadcast_to(radial_velocity_std_mps(snr, num_pulses, prf_hz, wavelength_m),
+                                           (n,)).copy(),
+        azimuth_std_rad=np.broadcast_to(angle_std_rad(snr, num_channels, spacing_m, wavelength_m, azimuth),
+                                        (n,)).copy(),
+        elevation_std_rad=np.full(n, elevation_beamwidth_rad / np.sqrt(12.0)),
         snr=snr,
     )
