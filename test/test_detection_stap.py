@@ -324,7 +324,8 @@ def test_running_sum_training_equals_direct_smi_on_the_training_cells(range_bloc
             assert not any(first - 1 <= c <= last + 1 for c in cells)
         expected = smi_weights(z[np.asarray(cells)], g, 10 ** (-0.3))
         got = weights[block] / np.vdot(g, weights[block]).conj()
-        assert np.allclose(got, expected, rtol=1e-8, atol=1e-10)
+        # the kernel sums each segment in float32 (the cube's precision): agreement to ~1e-6
+        assert np.allclose(got, expected, rtol=1e-5, atol=1e-7)
 
 
 def test_all_snapshots_gather_the_adjacent_bins_circularly():
@@ -335,9 +336,9 @@ def test_all_snapshots_gather_the_adjacent_bins_circularly():
     doppler = stap.filter_bank(cube)
     z = stap.all_snapshots(doppler)
     for k in range(8):
-        assert np.array_equal(z[k], stap.snapshots(doppler, k))
+        assert np.array_equal(z[k], stap.snapshots(doppler, k).T)
     # snapshot index n J + j holds channel n, Doppler bin k + j - 1 (mod K)
-    assert z[0, 5, 1 * 3 + 0] == doppler[1, 7, 5] and z[7, 5, 2 * 3 + 2] == doppler[2, 0, 5]
+    assert z[0, 1 * 3 + 0, 5] == doppler[1, 7, 5] and z[7, 2 * 3 + 2, 5] == doppler[2, 0, 5]
 
 
 def test_full_dof_smi_estimates_a_target_amplitude_in_clutter():

@@ -349,9 +349,14 @@ def cluster_detections(mask: np.ndarray, power: np.ndarray) -> list[Cluster]:
     labels, count = ndimage.label(mask, structure=_EIGHT_CONNECTED)
     if count == 0:
         return []
-    index = np.arange(1, count + 1)
-    peaks = ndimage.maximum_position(power, labels, index)
-    peak_powers = ndimage.maximum(power, labels, index)
-    sizes = ndimage.sum_labels(mask, labels, index)
-    return [Cluster((int(p[0]), int(p[1])), float(v), int(s))
-            for p, v, s in zip(peaks, np.atleast_1d(peak_powers), np.atleast_1d(sizes))]
+    # Only the crossed cells matter (few): the peak of each label is the first of its cells sorted by
+    # label, then by decreasing power (the first in scan order among equal powers).
+    cells = np.flatnonzero(labels)
+    cell_labels = labels.ravel()[cells]
+    order = np.lexsort((-power.ravel()[cells], cell_labels))
+    firsts = order[np.searchsorted(cell_labels[order], np.arange(1, count + 1))]
+    peak_flat = cells[firsts]
+    rows, cols = np.unravel_index(peak_flat, mask.shape)
+    sizes = np.bincount(cell_labels, minlength=count + 1)[1:]
+    peak_powers = power.ravel()[peak_flat]
+    return [Cluster((int(r), int(c)), float(v), int(n)) for r, c, v, n in zip(rows, cols, peak_powers, sizes)]

@@ -1,15 +1,23 @@
-"""The IQ detection chain of one CPI: Doppler filtering, post-Doppler STAP, CA-CFAR, clustering,
-and estimation of range, radial velocity and cone angle (set up once per cube layout).
+"""The IQ detection chain of one CPI: beamspace post-Doppler STAP (joint-domain localized), CA-CFAR,
+clustering, and adaptive maximum-likelihood estimates of cone angle and Doppler (set up once per cube
+layout).
+
+Per CPI: ``P_e`` (5) DFT beams around the look are formed once (``Bᴴ x``, one complex GEMM); the central
+three feed the detector — a Chebyshev-tapered Doppler filter bank and 3 beams × 3 adjacent Doppler
+bins adaptive combining per Doppler bin (Wang & Cai, IEEE TAES 30(3), 1994: joint-domain
+localized; :class:`~sbamti.detection.stap.PostDopplerStap` with ``spatial_beams=3``) — and, for the
+detected cells only, all five beams feed the untapered 5 × 5 adaptive ML estimator
+(:class:`~sbamti.detection.angle_doppler.AngleDopplerEstimator`).
 
 Estimates, stated with their assumptions:
 - range: the peak range bin refined by a parabola through its neighbours' amplitudes, in the
-  principal ambiguity of the recorded window (no PRF-diversity resolution yet);
-- radial velocity: the peak Doppler bin refined the same way, ``v = -f λ/2``, unwrapped into the
-  blind-speed interval centred on the ground clutter along the beam (``-ẑ · v_sat``), i.e. targets
-  are assumed within ±λ·PRF/4 of the ground's range rate;
-- cone angle: beam split — the Doppler-filtered data of the two half arrays, phase difference over
-  their phase-centre separation ``D = (N/2) d``: ``s = λ Δφ / (2π D)``.
-The output SNR is the STAP output power over its unit-mean noise, minus one.
+  principal ambiguity of the recorded window;
+- radial velocity: from the ML Doppler, ``v = -f λ/2``, unwrapped into the blind-speed interval
+  centred on the ground clutter along the beam (``-ẑ · v_sat``), i.e. targets are assumed within
+  ±λ·PRF/4 of the ground's range rate (PRF diversity across the dwells of a look resolves the rest:
+  :mod:`sbamti.detection.ambiguity`);
+- cone sine: the ML angle;
+- SNR: the integrated signal-to-noise ratio of the ML amplitude, ``|α̂|² N M / σ²``.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sbamti.detection.angle_doppler import AngleDopplerEstimator
 from sbamti.detection.cfar import CaCfarDetector, cluster_detections
 from sbamti.detection.stap import PostDopplerStap
 from sbamti.radar.iq import CubeLayout
@@ -47,19 +56,30 @@ def _parabolic_offset(left: np.ndarray, centre: np.ndarray, right: np.ndarray) -
 
 
 class IqDetector:
-    """Set up once for a cube layout; call per cube with the dwell's clutter range rate."""
+    """Set up once for a cube layout; call per cube with the dwell's clutter range rate.
+
+    ``num_training`` / ``num_guard`` / ``range_block`` configure the detector's STAP (weights per range
+    block, trained on ``num_training`` bins around the block); ``estimator_training`` the estimator's
+    training per detection (at most what the swath holds).
+    """
 
     def __init__(self, layout: CubeLayout, *, noise_power_w: float, pfa: float, num_training: int = 48,
-                 num_guard: int = 3, range_block: int = 50, cfar_training: int = 16, cfar_guard: int = 2) -> None:
+                 num_guard: int = 3, range_block: int = 100, cfar_training: int = 16, cfar_guard: int = 2,
+                 estimator_training: int = 256) -> None:
         self.layout = layout
-        self.stap = PostDopplerStap(layout, adjacent_bins=3, num_training=num_training, num_guard=num_guard,
-                                    noise_power_w=noise_power_w, range_block=range_block)
+        beams = min(5, layout.num_channels - (1 - layout.num_channels % 2))
+        available = layout.num_range_bins - 2 * num_guard - 1
+        self.estimator = AngleDopplerEstimator(layout, noise_power_w=noise_power_w, beams=beams,
+                                               doppler_bins=min(5, layout.num_pulses - (1 - layout.num_pulses % 2)),
+                                               num_training=min(estimator_training, available), num_guard=num_guard)
+        self.stap = PostDopplerStap(layout, spatial_beams=min(3, beams), adjacent_bins=min(3, beams), num_training=num_training,
+                                    num_guard=num_guard, noise_power_w=noise_power_w, range_block=range_block)
+        centre = beams // 2
+        self._stap_beams = slice(centre - self.stap.spatial_dof // 2, centre + self.stap.spatial_dof // 2 + 1)
+        if not np.allclose(self.estimator.beams_h[self._stap_beams], self.stap.spatial_basis.conj().T):
+            raise AssertionError("the detector's beams are not the estimator's central beams")
         self.cfar = CaCfarDetector(cfar_training, cfar_guard, pfa, axis=-1)   # along range, per Doppler bin
-        bank = self.stap.filter_bank
-        self.doppler_hz = bank.doppler_bins_hz(layout.prf_hz)
-        n = layout.num_channels
-        x = np.asarray(layout.channel_x_m, dtype=np.float64)
-        self.half_separation_m = float(x[n // 2:].mean() - x[: n // 2].mean())
+        self.doppler_hz = self.stap.filter_bank.doppler_bins_hz(layout.prf_hz)
 
     def __call__(self, cube: np.ndarray, clutter_range_rate_mps: float, range_first_bin_m: float | None = None
                  ) -> IqEstimates:
@@ -67,7 +87,11 @@ class IqDetector:
         the beam from dwell to dwell; nothing set up depends on it)."""
         layout = self.layout
         first_bin_m = layout.range_first_bin_m if range_first_bin_m is None else range_first_bin_m
-        power = self.stap(cube)                                                   # (K, L) unit-mean noise
+        cube = np.asarray(cube)
+        if cube.shape != layout.shape:
+            raise ValueError(f"cube: expected shape {layout.shape} (layout), received {cube.shape}")
+        beams = self.estimator.beams(cube)                                           # (P_e, M, L)
+        power = self.stap.process(cube, spatial_cube=beams[self._stap_beams]).power  # (K, L) unit-mean noise
         detected, _ = self.cfar(power)
         clusters = cluster_detections(detected, power)
         if not clusters:
@@ -76,21 +100,12 @@ class IqDetector:
         k = np.array([c.peak_index[0] for c in clusters])
         lbin = np.array([c.peak_index[1] for c in clusters])
         amp = np.sqrt(power)
-        num_bins_k, num_bins_l = power.shape
+        num_bins_l = power.shape[1]
         range_offset = _parabolic_offset(amp[k, np.clip(lbin - 1, 0, None)], amp[k, lbin],
                                          amp[k, np.clip(lbin + 1, None, num_bins_l - 1)])
-        doppler_offset = _parabolic_offset(amp[(k - 1) % num_bins_k, lbin], amp[k, lbin], amp[(k + 1) % num_bins_k, lbin])
-        bin_hz = layout.prf_hz / num_bins_k
-        doppler = self.doppler_hz[k] + doppler_offset * bin_hz
-        measured_v = -doppler * layout.wavelength_m / 2.0
+        found = self.estimator.from_beams(beams, lbin, self.doppler_hz[k] / layout.prf_hz)
+        measured_v = -found.doppler_cycles_per_pulse * layout.prf_hz * layout.wavelength_m / 2.0
         blind = layout.wavelength_m * layout.prf_hz / 2.0
         radial_velocity = clutter_range_rate_mps + np.mod(measured_v - clutter_range_rate_mps + blind / 2, blind) - blind / 2
-        # beam split on the Doppler-filtered data of the two half arrays
-        filtered = self.stap.filter_bank(cube)                                    # (N, K, L)
-        n = layout.num_channels
-        first = filtered[: n // 2, k, lbin].sum(axis=0)
-        second = filtered[n // 2:, k, lbin].sum(axis=0)
-        phase = np.angle(second * np.conj(first))
-        cone_sine = phase * layout.wavelength_m / (2.0 * np.pi * self.half_separation_m)
         return IqEstimates(first_bin_m + (lbin + range_offset) * layout.range_bin_m, radial_velocity,
-                           cone_sine, np.maximum(power[k, lbin] - 1.0, 0.0), lbin, k)
+                           found.cone_sine, found.snr, lbin, k)

@@ -36,10 +36,13 @@ numba kernel: the per-CPI work is FFT, BLAS Gram matrices and batched LAPACK sol
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.linalg
 
 from sbamti.detection.doppler import DopplerFilterBank
+from sbamti.detection.stap_kernels import apply_weights_power, block_weights, gather_snapshots, running_grams, split_complex
 from sbamti.errors import ConfigurationError
 from sbamti.radar.clutter import space_time_steering
 from sbamti.radar.iq import CubeLayout, spatial_steering
@@ -191,6 +194,38 @@ class FullDofSmiStap:
 
 # --- post-Doppler ----------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class StapResult:
+    """One CPI through :class:`PostDopplerStap`.
+
+    power : (K, L) ``|wᴴ z|²`` with unit mean for noise only
+    snapshots : (K, D, L) post-Doppler snapshots ``z`` (complex64), or None unless asked for
+    running_grams : (K, E, D, D) running training Gram sums at the training plan's edges
+    weights : (K, B, D) weights, scaled to unit output noise power
+    block_of_bin : (L,) range block of each range bin
+    bound_index, num_training, loading_w : the training plan (edge indices per block) and loading
+    """
+
+    power: np.ndarray
+    snapshots: np.ndarray | None
+    running_grams: np.ndarray
+    weights: np.ndarray
+    block_of_bin: np.ndarray
+    bound_index: np.ndarray
+    num_training: int
+    loading_w: float
+
+    def covariance(self, doppler_bin: np.ndarray, range_bin: np.ndarray) -> np.ndarray:
+        """(T, D, D) loaded training covariances used for the cells ``(doppler_bin[t], range_bin[t])``."""
+        k = np.asarray(doppler_bin)
+        i0, i1, i2, i3 = self.bound_index[self.block_of_bin[np.asarray(range_bin)]].T
+        g = self.running_grams
+        cov = (g[k, i1] - g[k, i0] + g[k, i3] - g[k, i2]) / self.num_training
+        d = cov.shape[-1]
+        cov[:, np.arange(d), np.arange(d)] += self.loading_w
+        return cov
+
+
 class PostDopplerStap:
     """Reduced-dimension post-Doppler STAP (adjacent-bin / extended factored), per CPI.
 
@@ -228,9 +263,13 @@ class PostDopplerStap:
 
     def __init__(self, layout: CubeLayout, *, adjacent_bins: int = 3, num_training: int, num_guard: int,
                  diagonal_loading_db: float | None = 0.0, noise_power_w: float, window: str = "chebyshev",
-                 sidelobe_db: float = 60.0, fft_size: int | None = None, range_block: int = 1) -> None:
+                 sidelobe_db: float = 60.0, fft_size: int | None = None, range_block: int = 1,
+                 spatial_beams: int | None = None, look_cone_sine: float = 0.0) -> None:
         if adjacent_bins < 1 or adjacent_bins % 2 == 0:
             raise ConfigurationError(f"adjacent_bins: expected an odd number >= 1, received {adjacent_bins}")
+        if spatial_beams is not None and not (1 <= spatial_beams <= layout.num_channels and spatial_beams % 2 == 1):
+            raise ConfigurationError(f"spatial_beams: expected None or an odd number in 1..{layout.num_channels}, "
+                                     f"received {spatial_beams}")
         if range_block < 1:
             raise ConfigurationError(f"range_block: expected >= 1, received {range_block}")
         self.layout = layout
@@ -247,10 +286,14 @@ class PostDopplerStap:
         self.loading_w = _loading(diagonal_loading_db, noise_power_w)
         self.offsets = np.arange(adjacent_bins) - adjacent_bins // 2
         self.doppler_response = self.filter_bank.filter_response(self.offsets)          # (J,)
-        # White noise is correlated across adjacent Doppler bins of a tapered window:
-        # E[z zᴴ] = σ² I_N ⊗ C, C[i, j] = Σ_m w_m² exp(-j 2π (i - j) m / K) (C = 1 for J = 1).
+        self.look_cone_sine = float(look_cone_sine)
+        self.element_space = spatial_beams is None
+        self.spatial_basis = self._spatial_basis(spatial_beams)                          # (N, P)
+        # White noise is correlated across adjacent Doppler bins of a tapered window (and across
+        # non-orthogonal beams): E[z zᴴ] = σ² (Bᴴ B) ⊗ C, C[i, j] = Σ_m w_m² exp(-j 2π (i - j) m / K).
         rows = self.filter_bank.filter_matrix()[self.offsets % self.filter_bank.num_bins]
-        self.noise_correlation = np.kron(np.eye(layout.num_channels), rows @ rows.conj().T)
+        basis = self.spatial_basis
+        self.noise_correlation = np.kron(basis.conj().T @ basis, rows @ rows.conj().T)
         num_bins = layout.num_range_bins
         # Training plan (set up once): per block, the cumulative-sum bounds of the training bins.
         starts = np.arange(0, num_bins, self.range_block)
@@ -269,18 +312,39 @@ class PostDopplerStap:
         self._edges = np.unique(np.concatenate([self._plan.ravel(), [0, num_bins]]))
         self._bound_index = np.searchsorted(self._edges, self._plan)
         self._steering_cache: dict[float, np.ndarray] = {}
-        self.steering(0.0)
+        self.steering()
+
+    def _spatial_basis(self, spatial_beams: int | None) -> np.ndarray:
+        """(N, P) spatial stage: the identity (element space) or ``P`` unit-norm beams around the look.
+
+        Beam ``p`` steers to ``s_look + p Δs``, ``Δs = λ / (N d̄)`` (the DFT spacing of the mean channel
+        spacing ``d̄``; orthogonal beams for a uniform array), ``p = -P//2 .. P//2``.
+        """
+        layout = self.layout
+        n = layout.num_channels
+        if spatial_beams is None:
+            return np.eye(n, dtype=np.complex128)
+        x = np.asarray(layout.channel_x_m, dtype=np.float64)
+        spacing = (x[-1] - x[0]) / (n - 1) if n > 1 else 1.0
+        sines = self.look_cone_sine + (np.arange(spatial_beams) - spatial_beams // 2) * layout.wavelength_m / (n * spacing)
+        return spatial_steering(layout, sines).T / np.sqrt(n)
+
+    @property
+    def spatial_dof(self) -> int:
+        """P: channels (element space) or beams (beamspace)."""
+        return self.spatial_basis.shape[1]
 
     @property
     def dof(self) -> int:
-        return self.adjacent_bins * self.layout.num_channels
+        return self.adjacent_bins * self.spatial_dof
 
-    def steering(self, cone_sine: float = 0.0) -> np.ndarray:
-        """(J N,) post-Doppler steering ``a(s) ⊗ h`` of a bin-centred target (cached per cone sine)."""
-        key = float(cone_sine)
+    def steering(self, cone_sine: float | None = None) -> np.ndarray:
+        """(J P,) post-Doppler steering ``Bᴴ a(s) ⊗ h`` of a bin-centred target (cached per cone sine;
+        the look direction by default)."""
+        key = self.look_cone_sine if cone_sine is None else float(cone_sine)
         if key not in self._steering_cache:
             a = spatial_steering(self.layout, key)[0]
-            self._steering_cache[key] = np.kron(a, self.doppler_response)
+            self._steering_cache[key] = np.kron(self.spatial_basis.conj().T @ a, self.doppler_response)
         return self._steering_cache[key]
 
     def snapshots(self, doppler_cube: np.ndarray, doppler_bin: int) -> np.ndarray:
@@ -290,18 +354,15 @@ class PostDopplerStap:
         return z.reshape(-1, z.shape[-1]).T
 
     def transform(self, doppler_bin: int) -> np.ndarray:
-        """(N M, J N) matrix T with snapshot ``z = Tᴴ x`` for the space-time snapshot ``x`` (channel-major).
+        """(N M, J P) matrix ``T = B ⊗ Fᴴ`` with snapshot ``z = Tᴴ x`` for the space-time snapshot ``x``
+        (channel-major; ``F`` the (J, M) filter rows of the bins around ``doppler_bin``).
 
         Element-space weights of post-Doppler weights ``w`` are ``T w`` (output ``(T w)ᴴ x``).
         """
-        n_ch, m = self.layout.num_channels, self.layout.num_pulses
         rows = self.filter_bank.filter_matrix()[(doppler_bin + self.offsets) % self.filter_bank.num_bins]  # (J, M)
-        t = np.zeros((n_ch, m, n_ch, self.adjacent_bins), dtype=np.complex128)
-        for n in range(n_ch):
-            t[n, :, n, :] = rows.conj().T
-        return t.reshape(n_ch * m, n_ch * self.adjacent_bins)
+        return np.kron(self.spatial_basis, rows.conj().T)
 
-    def weights_from_covariance(self, covariance: np.ndarray, cone_sine: float = 0.0) -> np.ndarray:
+    def weights_from_covariance(self, covariance: np.ndarray, cone_sine: float | None = None) -> np.ndarray:
         """(K, N M) element-space weights ``T_k R_k⁻¹ g`` from a known space-time covariance (tests).
 
         ``R_k = T_kᴴ R T_k + δ I`` is the exact post-Doppler covariance of Doppler bin ``k``.
@@ -315,43 +376,66 @@ class PostDopplerStap:
             out.append(t @ mvdr_weights(0.5 * (r + r.conj().T), g))
         return np.array(out)
 
-    def adaptive_weights(self, snapshots: np.ndarray, cone_sine: float = 0.0) -> np.ndarray:
-        """(B, J N) unnormalised weights ``R̂_b⁻¹ g`` of every range block from one Doppler bin's (L, J N) snapshots."""
-        z = np.asarray(snapshots, dtype=np.complex128)
-        d = z.shape[1]
-        edges = self._edges
-        running = np.zeros((edges.size, d, d), dtype=np.complex128)                  # Σ_{j < edge} z zᴴ
-        if 2 * edges.size > z.shape[0]:   # dense (per-CUT training): element-wise outer products
-            outer = z[:, :, None] * z[:, None, :].conj()
-            np.cumsum(np.add.reduceat(outer, edges[:-1], axis=0), axis=0, out=running[1:])
-        else:                             # range blocks: one BLAS Gram matrix per segment
-            for i in range(edges.size - 1):
-                seg = z[edges[i]:edges[i + 1]]
-                running[i + 1] = running[i] + seg.T @ seg.conj()
+    def training_covariances(self, z_re: np.ndarray, z_im: np.ndarray) -> np.ndarray:
+        """(K, B, D, D) loaded training covariances ``R̂ = Σ_train z zᴴ / K_t + δ I`` of every Doppler bin and
+        range block, from (K, D, L) float32 snapshot parts (:func:`~sbamti.detection.stap_kernels.split_complex`).
+
+        Gram sums are taken once per segment between consecutive training-plan bounds and accumulated
+        along range, so each block's covariance is two differences of running sums.
+        """
+        running = running_grams(z_re, z_im, self._edges)                           # (K, E, D, D)
+        d = running.shape[-1]
         i0, i1, i2, i3 = self._bound_index.T
-        cov = (running[i1] - running[i0] + running[i3] - running[i2]) / self.num_training
-        cov[:, np.arange(d), np.arange(d)] += self.loading_w
+        cov = (running[:, i1] - running[:, i0] + running[:, i3] - running[:, i2]) / self.num_training
+        cov[..., np.arange(d), np.arange(d)] += self.loading_w
+        return cov
+
+    def adaptive_weights(self, snapshots: np.ndarray, cone_sine: float | None = None) -> np.ndarray:
+        """(B, D) unnormalised weights ``R̂_b⁻¹ g`` of every range block from one Doppler bin's (L, D) snapshots."""
+        z_re, z_im = split_complex(np.asarray(snapshots).T[None])
+        cov = self.training_covariances(z_re, z_im)[0]
         g = self.steering(cone_sine)
-        rhs = np.broadcast_to(g, (cov.shape[0], d))[:, :, None]
-        return np.linalg.solve(cov, rhs)[:, :, 0]
+        return np.linalg.solve(cov, np.broadcast_to(g, cov.shape[:-1])[..., None])[..., 0]
 
     def all_snapshots(self, doppler_cube: np.ndarray) -> np.ndarray:
-        """(K, L, J N) snapshots of every Doppler bin (``[k] == snapshots(doppler_cube, k)``)."""
+        """(K, D, L) snapshots of every Doppler bin (``[k] == snapshots(doppler_cube, k).T``)."""
         num_doppler = self.filter_bank.num_bins
         bins = (np.arange(num_doppler)[:, None] + self.offsets[None, :]) % num_doppler        # (K, J)
-        z = doppler_cube[:, bins, :]                                                         # (N, K, J, L)
-        return np.ascontiguousarray(z.transpose(1, 3, 0, 2)).reshape(num_doppler, z.shape[-1], -1)
+        z = doppler_cube[:, bins, :]                                                         # (P, K, J, L)
+        return np.ascontiguousarray(z.transpose(1, 0, 2, 3)).reshape(num_doppler, -1, z.shape[-1])
 
-    def __call__(self, cube: np.ndarray, cone_sine: float = 0.0) -> np.ndarray:
-        """(K, L) output power map (Doppler bin × range bin), unit mean power for noise only."""
+    def spatial_stage(self, cube: np.ndarray) -> np.ndarray:
+        """(N, M, L) cube → (P, M, L): the cube itself in element space, ``Bᴴ`` applied in beamspace."""
+        if self.element_space:
+            return cube
+        n, m, l_bins = cube.shape
+        basis_h = self.spatial_basis.conj().T.astype(cube.dtype if np.iscomplexobj(cube) else np.complex128)
+        return (basis_h @ cube.reshape(n, m * l_bins)).reshape(-1, m, l_bins)
+
+    def process(self, cube: np.ndarray, cone_sine: float | None = None, *, spatial_cube: np.ndarray | None = None,
+                keep_snapshots: bool = False) -> StapResult:
+        """Adaptive filtering of one CPI: output power map and what estimation downstream needs.
+
+        ``spatial_cube`` (P, M, L), if given, is :meth:`spatial_stage` of the cube computed by the caller
+        (who shares the beamforming with another stage); ``cube`` is then only checked for shape.
+        ``keep_snapshots`` keeps the (K, D, L) snapshots in the result (a copy; off on the hot path).
+        """
         cube = np.asarray(cube)
         if cube.shape != self.layout.shape:
             raise ValueError(f"cube: expected shape {self.layout.shape} (layout), received {cube.shape}")
-        z = self.all_snapshots(self.filter_bank(cube))                                       # (K, L, D)
-        # One Doppler bin at a time: the (edges, D, D) running sums stay in cache (faster on one
-        # core than batching all bins, measured).
-        w = np.stack([self.adaptive_weights(z[k], cone_sine) for k in range(z.shape[0])])     # (K, B, D)
-        noise_gain = np.real(np.sum(w.conj() * (w @ self.noise_correlation.T), axis=-1))    # wᴴ Q w
-        w = (w / np.sqrt(self.noise_power_w * noise_gain)[..., None]).astype(z.dtype)       # unit noise output
-        out = np.einsum("kld,kld->kl", w.conj()[:, self._block_of_bin], z)
-        return out.real.astype(np.float64) ** 2 + out.imag.astype(np.float64) ** 2
+        if spatial_cube is None:
+            spatial_cube = self.spatial_stage(cube)
+        elif spatial_cube.shape != (self.spatial_dof, *cube.shape[1:]):
+            raise ValueError(f"spatial_cube: expected shape {(self.spatial_dof, *cube.shape[1:])}, "
+                             f"received {spatial_cube.shape}")
+        z_re, z_im = gather_snapshots(self.filter_bank(spatial_cube), self.offsets)          # (K, D, L) parts
+        running = running_grams(z_re, z_im, self._edges)                                   # (K, E, D, D)
+        w = block_weights(running, self._bound_index, self.num_training, self.loading_w, self.steering(cone_sine),
+                          self.noise_correlation, self.noise_power_w)                      # (K, B, D)
+        power = apply_weights_power(z_re, z_im, w, self.block_starts)
+        return StapResult(power, z_re + 1j * z_im if keep_snapshots else None, running, w, self._block_of_bin, self._bound_index, self.num_training,
+                          self.loading_w)
+
+    def __call__(self, cube: np.ndarray, cone_sine: float | None = None) -> np.ndarray:
+        """(K, L) output power map (Doppler bin × range bin), unit mean power for noise only."""
+        return self.process(cube, cone_sine).power
