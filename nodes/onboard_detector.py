@@ -9,10 +9,19 @@ set up once per cube layout), with Cramér–Rao errors at the estimated SNR. Ea
 carried into the ECEF covariance (``sbamti.detection.geolocation``). The antenna frame is rebuilt
 from the dwell's own geometry (``sbamti.radar.beam.antenna_axes``), so the dwell message is all the
 detector needs.
+
+PRF diversity: IQ dwells of a look (``look_id``; one dwell per PRF of the set) are held until the
+look is complete (or the next look starts), their range rates unfolded together
+(``sbamti.detection.look``, targets within ``max_target_speed_mps`` of the ground), and then
+published, one ``DetectionArray`` per dwell, with ``range_rate_resolved`` set where it worked.
+Single-PRF IQ dwells are published at once with range rates known modulo
+``range_rate_blind_speed_mps``; statistical dwells carry unfolded range rates (a stated
+simplification of the statistical model).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -20,6 +29,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from sbamti.detection.geolocation import geolocate
 from sbamti.detection.iq_chain import IqDetector
+from sbamti.detection.look import LookDwell, unfold_look
 from sbamti.detection.measurements import Measurements, statistical_measurements, with_crlb_errors
 from sbamti.radar.iq import SPEED_OF_LIGHT_MPS, CubeLayout
 from sbamti.radar.beam import antenna_axes
@@ -27,6 +37,7 @@ from sbamti.radar.config import RadarConfig
 from sbamti.ros.arrays import from_field, interleaved_to_complex
 from sbamti.ros.node import SbamtiNode, run_node
 from sbamti.ros.params import ParamSpec, declare_and_read
+from sbamti.timeutil import stamp_ns
 from sbamti_msgs.msg import Detection, DetectionArray, RadarDwell
 
 PARAMETERS = (
@@ -37,6 +48,8 @@ PARAMETERS = (
               minimum=-500.0, maximum=30000.0, read_only=True),
     ParamSpec("altitude_std_m", 5000.0, "1-sigma uncertainty of that assumption (m)", minimum=0.0, maximum=30000.0,
               read_only=True),
+    ParamSpec("max_target_speed_mps", 600.0, "largest ground-relative radial speed a look's PRFs must resolve (m/s)",
+              minimum=1.0, maximum=5000.0, read_only=True),
 )
 
 DWELL_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
@@ -53,6 +66,8 @@ class OnboardDetectorNode(SbamtiNode):
         self.pfa = cfg["pfa"]
         self.assumed_altitude_m = cfg["assumed_altitude_m"]
         self.altitude_std_m = cfg["altitude_std_m"]
+        self.max_target_speed_mps = cfg["max_target_speed_mps"]
+        self._look: list[tuple[RadarDwell, Measurements, LookDwell]] = []    # IQ dwells of the open look
         self.processing_time_s = 0.0
         self._iq_detectors: dict[tuple, IqDetector] = {}
         self._pub = self.create_publisher(DetectionArray, "detections", DETECTION_QOS)
@@ -75,26 +90,68 @@ class OnboardDetectorNode(SbamtiNode):
             return
         started = time.perf_counter()
         self.messages_in += 1
-        self._pub.publish(self.detect(dwell))
-        self.messages_out += 1
+        if dwell.fidelity == RadarDwell.FIDELITY_IQ and dwell.dwells_in_look > 1:
+            if self._look and self._look[0][0].look_id != dwell.look_id:
+                self._flush_look()                      # a look cut short (a dwell was not made or was lost)
+            found = self.measure(dwell)
+            self._look.append((dwell, found, self._look_dwell(dwell, found)))
+            if dwell.dwell_in_look + 1 >= dwell.dwells_in_look:
+                self._flush_look()
+        else:
+            self._publish(self.detect(dwell))
         self.processing_time_s += time.perf_counter() - started
 
+    def _publish(self, array: DetectionArray) -> None:
+        self._pub.publish(array)
+        self.messages_out += 1
+
+    def _look_dwell(self, dwell: RadarDwell, found: Measurements) -> LookDwell:
+        sat, vel = np.asarray(dwell.satellite_position_ecef), np.asarray(dwell.satellite_velocity_ecef)
+        centre = np.asarray(dwell.beam_centre_ecef)
+        boresight = (centre - sat) / np.linalg.norm(centre - sat)
+        return LookDwell(found.range_m, found.range_std_m, found.range_rate_mps, found.range_rate_std_mps, found.snr,
+                         dwell.prf_hz, -float(boresight @ vel), float(np.linalg.norm(centre - sat)),
+                         stamp_ns(dwell.header.stamp) * 1e-9)
+
+    def _flush_look(self) -> None:
+        """Unfold the held look's range rates across its PRFs and publish its dwells in order."""
+        look, self._look = self._look, []
+        if not look:
+            return
+        wavelength = SPEED_OF_LIGHT_MPS / look[0][0].carrier_frequency_hz
+        unfolded = unfold_look([item[2] for item in look], wavelength_m=wavelength,
+                               max_target_speed_mps=self.max_target_speed_mps)
+        for (dwell, found, _), (rates, resolved) in zip(look, unfolded):
+            self._publish(self.message(dwell, dataclasses.replace(found, range_rate_mps=rates), resolved))
+
+    def measure(self, dwell: RadarDwell) -> Measurements:
+        """Measurements of one dwell (statistical returns or an IQ cube), before geolocation."""
+        if dwell.fidelity == RadarDwell.FIDELITY_IQ:
+            sat, vel = np.asarray(dwell.satellite_position_ecef), np.asarray(dwell.satellite_velocity_ecef)
+            return self._iq_measurements(dwell, antenna_axes(sat, vel, np.asarray(dwell.beam_centre_ecef)), vel)
+        return statistical_measurements(
+            self.radar, dwell.prf_hz, self.pfa, from_field(dwell.return_range_m, np.float64),
+            from_field(dwell.return_range_rate_mps, np.float64), from_field(dwell.return_azimuth_rad, np.float64),
+            from_field(dwell.return_elevation_rad, np.float64), from_field(dwell.return_snr, np.float64))
+
     def detect(self, dwell: RadarDwell) -> DetectionArray:
-        """Detections of one dwell (statistical returns or an IQ cube)."""
+        """Detections of one dwell on its own (no PRF-diversity unfolding): statistical range rates are
+        unfolded by the model, IQ ones known modulo the blind speed."""
+        found = self.measure(dwell)
+        resolved = np.full(len(found), dwell.fidelity == RadarDwell.FIDELITY_STATISTICAL)
+        return self.message(dwell, found, resolved)
+
+    def message(self, dwell: RadarDwell, found: Measurements, resolved: np.ndarray) -> DetectionArray:
+        """The DetectionArray of one dwell: geolocated detections, stamped with the dwell time."""
         sat = np.asarray(dwell.satellite_position_ecef)
         vel = np.asarray(dwell.satellite_velocity_ecef)
         axes = antenna_axes(sat, vel, np.asarray(dwell.beam_centre_ecef))
-        if dwell.fidelity == RadarDwell.FIDELITY_IQ:
-            found = self._iq_measurements(dwell, axes, vel)
-        else:
-            found = statistical_measurements(
-                self.radar, dwell.prf_hz, self.pfa, from_field(dwell.return_range_m, np.float64),
-                from_field(dwell.return_range_rate_mps, np.float64), from_field(dwell.return_azimuth_rad, np.float64),
-                from_field(dwell.return_elevation_rad, np.float64), from_field(dwell.return_snr, np.float64))
+        blind_speed = SPEED_OF_LIGHT_MPS / dwell.carrier_frequency_hz * dwell.prf_hz / 2.0
         out = DetectionArray()
         out.header = dwell.header
         out.satellite_id = dwell.satellite_id
         out.dwell_id = dwell.dwell_id
+        out.look_id = dwell.look_id
         out.satellite_position_ecef = sat
         out.satellite_velocity_ecef = vel
         out.beam_centre_ecef = np.asarray(dwell.beam_centre_ecef)
@@ -113,6 +170,8 @@ class OnboardDetectorNode(SbamtiNode):
             d.range_std_m, d.range_rate_std_mps = float(found.range_std_m[i]), float(found.range_rate_std_mps[i])
             d.azimuth_std_rad, d.elevation_std_rad = float(found.azimuth_std_rad[i]), float(found.elevation_std_rad[i])
             d.snr_db = float(10.0 * np.log10(found.snr[i]))
+            d.range_rate_resolved = bool(resolved[i])
+            d.range_rate_blind_speed_mps = float(blind_speed)
             d.position_ecef = fix.position_ecef_m[i]
             d.position_covariance_ecef = fix.covariance_ecef_m2[i].reshape(9)
             d.latitude_rad, d.longitude_rad = float(fix.latitude_rad[i]), float(fix.longitude_rad[i])

@@ -357,3 +357,112 @@ def test_full_dof_smi_estimates_a_target_amplitude_in_clutter():
     assert abs(out[1]) < 0.3 * abs(amplitude)
     clutter_only = stap(cube, 20, 0.0, 30.0)
     assert abs(clutter_only[0]) < 0.3 * abs(amplitude)
+
+
+# --- beamspace / joint-domain localized (JDL) post-Doppler ---------------------------------------------
+
+def test_jdl_post_doppler_is_near_optimum_away_from_the_notch():
+    """3 beams × 3 Doppler bins (D = 9 instead of N M = 512) on the 16-channel, 32-pulse geometry."""
+    config, layout, patches = small_case(16, 32)
+    sigma2 = config.noise_power_w
+    cov = clutter_covariance(layout, patches, 1, sigma2)
+    swath = dataclasses.replace(layout, num_range_bins=100)    # training plan unused with a known covariance
+    common = {"num_training": 48, "num_guard": 0, "diagonal_loading_db": None, "noise_power_w": sigma2,
+              "sidelobe_db": 60.0}
+    jdl = PostDopplerStap(swath, adjacent_bins=3, spatial_beams=3, **common)
+    assert jdl.dof == 9
+    velocities = jdl.filter_bank.radial_velocity_mps(layout.prf_hz, layout.wavelength_m)
+    steering = space_time_steering(layout, 0.0, velocities)                  # target at each bin centre
+    ours_db = 10 * np.log10(sinr_of_weights(jdl.weights_from_covariance(cov), cov, steering, sigma2))
+    optimum_db = 10 * np.log10(sinr_loss(cov, sigma2, 0.0, velocities, layout))
+    fine = np.linspace(0.0, layout.wavelength_m * layout.prf_hz / 4, 400)
+    fine_loss = 10 * np.log10(sinr_loss(cov, sigma2, 0.0, fine, layout))
+    mdv = fine[np.argmax(fine_loss >= -5.0)]                                # -5 dB MDV of the optimum
+    blind = layout.wavelength_m * layout.prf_hz / 2
+    offset = np.abs((velocities + blind / 2) % blind - blind / 2)            # clutter at v_r = 0
+    away = offset > 2 * mdv
+    assert away.sum() >= 16
+    assert np.all(ours_db <= optimum_db + 1e-6)                              # a subspace of the optimum
+    assert np.all(ours_db[away] > optimum_db[away] - 3.0)
+    zero = int(np.argmin(offset))
+    assert ours_db[zero] < -20.0 and optimum_db[zero] < -20.0
+    # JDL weights lie in the span of the element-space adjacent-bin weights (B ⊗ Fᴴ ⊂ I ⊗ Fᴴ): never better
+    element = PostDopplerStap(swath, adjacent_bins=3, **common)
+    element_db = 10 * np.log10(sinr_of_weights(element.weights_from_covariance(cov), cov, steering, sigma2))
+    assert np.all(ours_db <= element_db + 1e-6)
+
+
+@pytest.mark.parametrize("spatial_beams", [3, 5])
+@pytest.mark.parametrize("range_block", [1, 10])
+def test_beamspace_noise_only_output_has_unit_mean_power(spatial_beams, range_block):
+    layout = CubeLayout(channel_x_m=0.015 * np.arange(8.0), num_pulses=8, num_range_bins=1000, prf_hz=7500.0,
+                        wavelength_m=0.03, sample_rate_hz=5e6, range_first_bin_m=1500e3)
+    cube = thermal_noise(layout.shape, 3.0, np.random.default_rng(12 + spatial_beams + range_block))
+    stap = PostDopplerStap(layout, adjacent_bins=3, spatial_beams=spatial_beams, look_cone_sine=0.2,
+                           num_training=48, num_guard=2, diagonal_loading_db=0.0, noise_power_w=3.0,
+                           range_block=range_block)
+    assert stap.dof == 3 * spatial_beams
+    power = stap(cube)
+    assert power.shape == (8, 1000)
+    # unit mean by construction (weights trained off the CUT, scaled by the true σ² wᴴ Q w); 8000 cells of
+    # ~exponential power, correlated across adjacent Doppler bins: ~1.8 % standard error (measured over seeds)
+    assert np.mean(power) == pytest.approx(1.0, rel=0.06)
+
+
+def _beamspace_noise_correlation(stap, layout, spatial_beams, look):
+    """``Q`` with ``E[z zᴴ] = σ² Q`` for white noise, built by hand: ``(Bᴴ B) ⊗ (F_J F_Jᴴ)``."""
+    x = np.asarray(layout.channel_x_m)
+    n = x.size
+    sines = look + (np.arange(spatial_beams) - spatial_beams // 2) * layout.wavelength_m / (n * (x[1] - x[0]))
+    basis = np.exp(2j * np.pi * np.outer(x, sines) / layout.wavelength_m) / np.sqrt(n)          # (N, P)
+    k = stap.filter_bank.num_bins
+    rows = stap.filter_bank.filter_matrix()[np.arange(-1, 2) % k]                               # (J, M)
+    return np.kron(basis.conj().T @ basis, rows @ rows.conj().T)
+
+
+@pytest.mark.parametrize("range_block", [1, 7])
+def test_beamspace_result_covariance_equals_direct_smi_of_the_training_cells(range_block):
+    layout = CubeLayout(channel_x_m=0.015 * np.arange(6.0), num_pulses=8, num_range_bins=60, prf_hz=7500.0,
+                        wavelength_m=0.03, sample_rate_hz=5e6, range_first_bin_m=1500e3)
+    rng = np.random.default_rng(33)
+    cube = thermal_noise(layout.shape, 1.0, rng)
+    # a strong interferer (10 dB, random amplitude per range bin) off the look direction: a complex,
+    # structured covariance whose entries a conjugation or indexing error would change
+    interferer = space_time_steering(layout, 0.3, 7.0)[0].reshape(6, 8)
+    cube += (np.sqrt(10.0) * thermal_noise((1, 1, 60), 1.0, rng) * interferer[:, :, None]).astype(np.complex64)
+    look, num_training, num_guard = 0.1, 24, 2
+    stap = PostDopplerStap(layout, adjacent_bins=3, spatial_beams=3, look_cone_sine=look, num_training=num_training,
+                           num_guard=num_guard, diagonal_loading_db=-3.0, noise_power_w=1.0, range_block=range_block)
+    result = stap.process(cube)
+    z = stap.all_snapshots(stap.filter_bank(stap.spatial_stage(cube))).astype(np.complex128)     # (K, 9, L)
+    loading = 10 ** (-0.3)
+    q = _beamspace_noise_correlation(stap, layout, 3, look)
+    assert np.allclose(stap.noise_correlation, q, atol=1e-12)
+    g = stap.steering()
+    doppler_bins = np.array([0, 3, 7, 5, 2, 6])
+    range_bins = np.array([0, 1, 29, 30, 52, 59])
+    got = result.covariance(doppler_bins, range_bins)
+    assert got.shape == (6, 9, 9)
+    for t, (k, l_bin) in enumerate(zip(doppler_bins, range_bins)):
+        block = l_bin // range_block
+        first, last = block * range_block, min(block * range_block + range_block, 60) - 1
+        a0, a1, b0, b1 = stap._plan[block]
+        cells = np.concatenate([np.arange(a0, a1), np.arange(b0, b1)])
+        assert cells.size == num_training and not np.any((cells >= first - num_guard) & (cells <= last + num_guard))
+        train = z[k][:, cells]                                                                   # (D, K_t)
+        expected = train @ train.conj().T / num_training + loading * np.eye(9)
+        assert np.allclose(got[t], expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+        # the weights of the cell: R̂⁻¹ g scaled to unit output noise σ² wᴴ Q w = 1; its output power
+        w = np.linalg.solve(expected, g)
+        w /= np.sqrt(np.real(w.conj() @ q @ w))
+        assert np.allclose(result.weights[k, block], w, rtol=1e-4, atol=1e-4 * np.abs(w).max())
+        assert result.power[k, l_bin] == pytest.approx(np.abs(np.vdot(w, z[k, :, l_bin])) ** 2, rel=1e-3, abs=1e-4)
+
+
+@pytest.mark.parametrize("spatial_beams", [2, 0, -1, 5])
+def test_bad_spatial_beams_are_rejected(spatial_beams):
+    layout = CubeLayout(channel_x_m=np.arange(4.0), num_pulses=8, num_range_bins=100, prf_hz=7500.0,
+                        wavelength_m=0.03, sample_rate_hz=5e6, range_first_bin_m=1500e3)
+    with pytest.raises(ConfigurationError, match="spatial_beams"):
+        PostDopplerStap(layout, adjacent_bins=3, spatial_beams=spatial_beams, num_training=24, num_guard=2,
+                        noise_power_w=1.0)

@@ -105,11 +105,14 @@ class AngleDopplerEstimator:
         return (spatial_steering(self.layout, s.ravel()) @ self.beams_h.T).reshape(*s.shape, -1)
 
     def _doppler_response(self, offset_cycles: np.ndarray) -> np.ndarray:
-        """(..., J) DFT-row outputs ``F b(f)`` for a tone ``offset`` cycles per pulse from the rows' centre."""
-        f = np.asarray(offset_cycles, dtype=np.float64)
-        m = np.arange(self.layout.num_pulses)
-        phase = (f[..., None] - self.bin_offsets / self.num_doppler)[..., None] * m               # (..., J, M)
-        return np.exp(2j * np.pi * phase).sum(axis=-1)
+        """(..., J) DFT-row outputs ``F b(f)`` for a tone ``offset`` cycles per pulse from the rows' centre:
+        the Dirichlet kernel ``Σ_m e^{j2π x m} = e^{jπ x (M-1)} sin(π x M) / sin(π x)``, ``x = f - j/M``."""
+        m = self.layout.num_pulses
+        x = np.asarray(offset_cycles, dtype=np.float64)[..., None] - self.bin_offsets / self.num_doppler
+        denominator = np.sin(np.pi * x)
+        near_zero = np.abs(denominator) < 1e-12
+        ratio = np.where(near_zero, float(m), np.sin(np.pi * x * m) / np.where(near_zero, 1.0, denominator))
+        return np.exp(1j * np.pi * x * (m - 1)) * ratio
 
     # --- estimation ----------------------------------------------------------------------------
 
@@ -177,12 +180,12 @@ class AngleDopplerEstimator:
         s_best = np.full(t, self.look_cone_sine)
         f_best = np.zeros(t)
         # coarse steps of a quarter beam and a quarter bin (the statistic's main lobe is about one of
-        # each wide), then three zooms by 4 with ±3 steps (±0.75 of the previous step)
+        # each wide), then two zooms by 4 with ±3 steps (±0.75 of the previous step)
         s_step, f_step = self.beam_spacing_sine / 4, bin_cycles / 4
         half_s = int(np.ceil(self.search_halfwidth / s_step))
         s_grid = np.broadcast_to(self.look_cone_sine + np.arange(-half_s, half_s + 1) * s_step, (t, 2 * half_s + 1))
         f_grid = np.broadcast_to(np.arange(-4, 5) * f_step, (t, 9))
-        for level in range(4):
+        for level in range(3):
             if level:
                 s_step, f_step = s_step / 4, f_step / 4
                 s_grid = s_best[:, None] + np.arange(-3, 4) * s_step

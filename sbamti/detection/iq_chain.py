@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sbamti.detection.angle_doppler import AngleDopplerEstimator
+from sbamti.detection.angle_doppler import AngleDopplerEstimates, AngleDopplerEstimator
 from sbamti.detection.cfar import CaCfarDetector, cluster_detections
 from sbamti.detection.stap import PostDopplerStap
 from sbamti.radar.iq import CubeLayout
@@ -53,6 +53,22 @@ def _parabolic_offset(left: np.ndarray, centre: np.ndarray, right: np.ndarray) -
     with np.errstate(divide="ignore", invalid="ignore"):
         offset = np.where(denominator != 0.0, 0.5 * (left - right) / denominator, 0.0)
     return np.clip(offset, -0.5, 0.5)
+
+
+def _distinct_peaks(range_bin: np.ndarray, doppler_bins: np.ndarray, snr: np.ndarray, num_bins: int) -> np.ndarray:
+    """Boolean mask keeping, of detections whose ML estimates converged on the same peak (range bins at
+    most 1 apart, Doppler within half a bin, circularly), only the strongest. A strong target can cross
+    the threshold in two separate clusters (Doppler sidelobes of the adaptive filter); both estimates
+    then refine to the same peak."""
+    order = np.argsort(-snr, kind="stable")
+    r, f = range_bin[order], doppler_bins[order]
+    same_range = np.abs(r[:, None] - r[None, :]) <= 1
+    gap = np.mod(f[:, None] - f[None, :], num_bins)
+    same_doppler = np.minimum(gap, num_bins - gap) < 0.5
+    duplicate_of_stronger = np.triu(same_range & same_doppler, k=1).any(axis=0)
+    keep = np.empty_like(duplicate_of_stronger)
+    keep[order] = ~duplicate_of_stronger
+    return keep
 
 
 class IqDetector:
@@ -104,6 +120,10 @@ class IqDetector:
         range_offset = _parabolic_offset(amp[k, np.clip(lbin - 1, 0, None)], amp[k, lbin],
                                          amp[k, np.clip(lbin + 1, None, num_bins_l - 1)])
         found = self.estimator.from_beams(beams, lbin, self.doppler_hz[k] / layout.prf_hz)
+        keep = _distinct_peaks(lbin, found.doppler_cycles_per_pulse * layout.num_pulses, found.snr, layout.num_pulses)
+        k, lbin, range_offset = k[keep], lbin[keep], range_offset[keep]
+        found = AngleDopplerEstimates(*(np.asarray(field)[keep] for field in
+                                        (found.cone_sine, found.doppler_cycles_per_pulse, found.amplitude, found.snr)))
         measured_v = -found.doppler_cycles_per_pulse * layout.prf_hz * layout.wavelength_m / 2.0
         blind = layout.wavelength_m * layout.prf_hz / 2.0
         radial_velocity = clutter_range_rate_mps + np.mod(measured_v - clutter_range_rate_mps + blind / 2, blind) - blind / 2

@@ -39,6 +39,8 @@ def _running_grams_python(z_re, z_im, edges, out):
                     for t in range(stop - first):
                         acc_re += ar[t] * br[t] + ai[t] * bi[t]
                         acc_im += ai[t] * br[t] - ar[t] * bi[t]
+                    if i == j:
+                        acc_im = np.float32(0.0)       # z zᴴ has a real diagonal (fused multiply-adds leave ~1e-9)
                     value = out[k, s, i, j] + complex(acc_re, acc_im)
                     out[k, s + 1, i, j] = value
                     out[k, s + 1, j, i] = value.conjugate()
@@ -200,6 +202,11 @@ def apply_weights_power(z_re: np.ndarray, z_im: np.ndarray, weights: np.ndarray,
     """(K, L) output power ``|wᴴ z|²`` with the weights ``weights[k, b]`` ((K, B, D) complex) of the range
     block ``b`` of each bin; ``block_starts`` (B,) the first bin of each block (increasing, from 0)."""
     num_doppler, _, num_bins = z_re.shape
+    starts = np.asarray(block_starts)
+    if starts.ndim != 1 or starts.size != weights.shape[1] or starts[0] != 0 or np.any(np.diff(starts) <= 0) \
+            or starts[-1] >= num_bins:
+        raise ValueError(f"block_starts: expected {weights.shape[1]} increasing bins from 0 below {num_bins}, "
+                         f"received {starts}")
     out = np.empty((num_doppler, num_bins))
     w_re = np.ascontiguousarray(weights.real, dtype=np.float64)
     w_im = np.ascontiguousarray(weights.imag, dtype=np.float64)

@@ -48,7 +48,8 @@ class RadarConfig:
     bandwidth_hz : float, Hz, (0, 2 GHz], below the carrier
         Waveform (chirp) bandwidth; complex sampling at this rate.
     prf_set_hz : tuple of float, Hz, each in [100 Hz, 200 kHz]
-        PRF diversity: dwell k uses ``prf_set_hz[k % len(prf_set_hz)]`` (:meth:`prf_for_dwell`).
+        PRF diversity: a look makes one dwell per PRF on one beam cell, so dwell k uses
+        ``prf_set_hz[k % len(prf_set_hz)]`` (:meth:`prf_for_dwell`).
     pulses_per_cpi : int, [1, 65536]
         M, pulses in one coherent processing interval.
     num_channels : int, [1, 1024]
