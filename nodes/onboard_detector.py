@@ -52,6 +52,16 @@ PARAMETERS = (
               minimum=1.0, maximum=5000.0, read_only=True),
 )
 
+@dataclasses.dataclass(frozen=True)
+class Housekeeping:
+    """Per-dwell processing record carried in the DetectionArray."""
+
+    processing_time_s: float
+    cells_tested: int
+    threshold_db: float
+    threshold_crossings: int
+
+
 DWELL_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
 DETECTION_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
 
@@ -67,7 +77,7 @@ class OnboardDetectorNode(SbamtiNode):
         self.assumed_altitude_m = cfg["assumed_altitude_m"]
         self.altitude_std_m = cfg["altitude_std_m"]
         self.max_target_speed_mps = cfg["max_target_speed_mps"]
-        self._look: list[tuple[RadarDwell, Measurements, LookDwell]] = []    # IQ dwells of the open look
+        self._look: list[tuple[RadarDwell, Measurements, Housekeeping, LookDwell]] = []   # the open look
         self.processing_time_s = 0.0
         self._iq_detectors: dict[tuple, IqDetector] = {}
         self._pub = self.create_publisher(DetectionArray, "detections", DETECTION_QOS)
@@ -93,8 +103,8 @@ class OnboardDetectorNode(SbamtiNode):
         if dwell.fidelity == RadarDwell.FIDELITY_IQ and dwell.dwells_in_look > 1:
             if self._look and self._look[0][0].look_id != dwell.look_id:
                 self._flush_look()                      # a look cut short (a dwell was not made or was lost)
-            found = self.measure(dwell)
-            self._look.append((dwell, found, self._look_dwell(dwell, found)))
+            found, record = self.measure(dwell)
+            self._look.append((dwell, found, record, self._look_dwell(dwell, found)))
             if dwell.dwell_in_look + 1 >= dwell.dwells_in_look:
                 self._flush_look()
         else:
@@ -119,29 +129,38 @@ class OnboardDetectorNode(SbamtiNode):
         if not look:
             return
         wavelength = SPEED_OF_LIGHT_MPS / look[0][0].carrier_frequency_hz
-        unfolded = unfold_look([item[2] for item in look], wavelength_m=wavelength,
+        unfolded = unfold_look([item[3] for item in look], wavelength_m=wavelength,
                                max_target_speed_mps=self.max_target_speed_mps)
-        for (dwell, found, _), (rates, resolved) in zip(look, unfolded):
-            self._publish(self.message(dwell, dataclasses.replace(found, range_rate_mps=rates), resolved))
+        for (dwell, found, record, _), (rates, resolved) in zip(look, unfolded):
+            self._publish(self.message(dwell, dataclasses.replace(found, range_rate_mps=rates), resolved, record))
 
-    def measure(self, dwell: RadarDwell) -> Measurements:
-        """Measurements of one dwell (statistical returns or an IQ cube), before geolocation."""
+    def measure(self, dwell: RadarDwell) -> tuple[Measurements, Housekeeping]:
+        """Measurements of one dwell (statistical returns or an IQ cube), before geolocation, and the
+        processing record (for statistical dwells the cells tested are the dwell's returns)."""
+        started = time.perf_counter()
         if dwell.fidelity == RadarDwell.FIDELITY_IQ:
             sat, vel = np.asarray(dwell.satellite_position_ecef), np.asarray(dwell.satellite_velocity_ecef)
-            return self._iq_measurements(dwell, antenna_axes(sat, vel, np.asarray(dwell.beam_centre_ecef)), vel)
-        return statistical_measurements(
-            self.radar, dwell.prf_hz, self.pfa, from_field(dwell.return_range_m, np.float64),
-            from_field(dwell.return_range_rate_mps, np.float64), from_field(dwell.return_azimuth_rad, np.float64),
-            from_field(dwell.return_elevation_rad, np.float64), from_field(dwell.return_snr, np.float64))
+            found, cells, crossings, threshold = self._iq_measurements(
+                dwell, antenna_axes(sat, vel, np.asarray(dwell.beam_centre_ecef)), vel)
+        else:
+            snr = from_field(dwell.return_snr, np.float64)
+            found = statistical_measurements(
+                self.radar, dwell.prf_hz, self.pfa, from_field(dwell.return_range_m, np.float64),
+                from_field(dwell.return_range_rate_mps, np.float64), from_field(dwell.return_azimuth_rad, np.float64),
+                from_field(dwell.return_elevation_rad, np.float64), snr)
+            cells, crossings, threshold = snr.size, len(found), -np.log(self.pfa)
+        return found, Housekeeping(time.perf_counter() - started, int(cells), float(10.0 * np.log10(threshold)),
+                                   int(crossings))
 
     def detect(self, dwell: RadarDwell) -> DetectionArray:
         """Detections of one dwell on its own (no PRF-diversity unfolding): statistical range rates are
         unfolded by the model, IQ ones known modulo the blind speed."""
-        found = self.measure(dwell)
+        found, record = self.measure(dwell)
         resolved = np.full(len(found), dwell.fidelity == RadarDwell.FIDELITY_STATISTICAL)
-        return self.message(dwell, found, resolved)
+        return self.message(dwell, found, resolved, record)
 
-    def message(self, dwell: RadarDwell, found: Measurements, resolved: np.ndarray) -> DetectionArray:
+    def message(self, dwell: RadarDwell, found: Measurements, resolved: np.ndarray,
+                record: Housekeeping) -> DetectionArray:
         """The DetectionArray of one dwell: geolocated detections, stamped with the dwell time."""
         sat = np.asarray(dwell.satellite_position_ecef)
         vel = np.asarray(dwell.satellite_velocity_ecef)
@@ -152,6 +171,11 @@ class OnboardDetectorNode(SbamtiNode):
         out.satellite_id = dwell.satellite_id
         out.dwell_id = dwell.dwell_id
         out.look_id = dwell.look_id
+        out.processing_time_s = record.processing_time_s
+        out.cells_tested = record.cells_tested
+        out.threshold_db = record.threshold_db
+        out.threshold_crossings = record.threshold_crossings
+        out.clusters = len(found)
         out.satellite_position_ecef = sat
         out.satellite_velocity_ecef = vel
         out.beam_centre_ecef = np.asarray(dwell.beam_centre_ecef)
@@ -181,7 +205,9 @@ class OnboardDetectorNode(SbamtiNode):
         return out
 
 
-    def _iq_measurements(self, dwell: RadarDwell, axes: np.ndarray, sat_vel: np.ndarray) -> Measurements:
+    def _iq_measurements(self, dwell: RadarDwell, axes: np.ndarray, sat_vel: np.ndarray
+                         ) -> tuple[Measurements, int, int, float]:
+        """Measurements, cells tested, threshold crossings and the CFAR factor of one IQ dwell."""
         shape = (dwell.num_channels, dwell.num_pulses, dwell.num_range_bins)
         layout = CubeLayout(channel_x_m=from_field(dwell.channel_positions_antenna_m, np.float64, (shape[0], 3))[:, 0],
                             num_pulses=shape[1], num_range_bins=shape[2], prf_hz=dwell.prf_hz,
@@ -195,11 +221,12 @@ class OnboardDetectorNode(SbamtiNode):
         est = detector(cube, clutter_range_rate_mps=-float(np.dot(axes[2], sat_vel)),
                        range_first_bin_m=dwell.range_first_bin_m)
         spacing = float(np.mean(np.diff(layout.channel_x_m))) if shape[0] > 1 else 1.0
-        return with_crlb_errors(est.range_m, est.radial_velocity_mps, np.arcsin(np.clip(est.cone_sine, -1.0, 1.0)),
-                                np.zeros(len(est)), est.snr, num_channels=shape[0], spacing_m=spacing,
-                                wavelength_m=layout.wavelength_m, num_pulses=shape[1], prf_hz=dwell.prf_hz,
-                                bandwidth_hz=dwell.sample_rate_hz,
-                                elevation_beamwidth_rad=self.radar.elevation_beamwidth_rad)
+        found = with_crlb_errors(est.range_m, est.radial_velocity_mps, np.arcsin(np.clip(est.cone_sine, -1.0, 1.0)),
+                                 np.zeros(len(est)), est.snr, num_channels=shape[0], spacing_m=spacing,
+                                 wavelength_m=layout.wavelength_m, num_pulses=shape[1], prf_hz=dwell.prf_hz,
+                                 bandwidth_hz=dwell.sample_rate_hz,
+                                 elevation_beamwidth_rad=self.radar.elevation_beamwidth_rad)
+        return found, est.cells_tested, est.threshold_crossings, detector.cfar.alpha
 
 
 def main(args=None) -> int:

@@ -50,6 +50,9 @@ def test_scripted_target_is_detected_at_its_position(launch_graph, tmp_path):
     scenario = load_scenario(SCENARIO)
     checked = 0
     for array in arrays:
+        # housekeeping: statistical dwells test their returns against -ln(Pfa) = 11.4 dB at Pfa 1e-6
+        assert array.threshold_db == pytest.approx(10 * np.log10(-np.log(1e-6)))
+        assert array.cells_tested >= array.threshold_crossings == array.clusters >= len(array.detections)
         stamp = array.header.stamp.sec * 10**9 + array.header.stamp.nanosec
         truth = scenario.truth_at(stamp)
         for detection in strong([array]):
@@ -107,6 +110,9 @@ def test_iq_looks_resolve_a_fast_target_range_rate_across_prfs(launch_graph, tmp
     scenario = load_scenario(FAST)
     resolved, beyond_half_blind, folded = 0, 0, 0
     for array in arrays:
+        # housekeeping: the whole 32 x 400 range-Doppler map against the CA-CFAR factor for Pfa 1e-4
+        assert array.cells_tested == 32 * 400 and 0.0 < array.processing_time_s < 5.0
+        assert 9.0 < array.threshold_db < 11.0 and array.threshold_crossings >= array.clusters >= len(array.detections)
         stamp = array.header.stamp.sec * 10**9 + array.header.stamp.nanosec
         truth = scenario.truth_at(stamp)
         sat, sat_vel = np.asarray(array.satellite_position_ecef), np.asarray(array.satellite_velocity_ecef)

@@ -42,6 +42,8 @@ class IqEstimates:
     snr: np.ndarray
     range_bin: np.ndarray
     doppler_bin: np.ndarray
+    cells_tested: int = 0
+    threshold_crossings: int = 0
 
     def __len__(self) -> int:
         return int(self.range_m.size)
@@ -110,9 +112,11 @@ class IqDetector:
         power = self.stap.process(cube, spatial_cube=beams[self._stap_beams]).power  # (K, L) unit-mean noise
         detected, _ = self.cfar(power)
         clusters = cluster_detections(detected, power)
+        crossings = int(np.count_nonzero(detected))
         if not clusters:
             empty = np.empty(0)
-            return IqEstimates(empty, empty, empty, empty, empty.astype(np.int64), empty.astype(np.int64))
+            return IqEstimates(empty, empty, empty, empty, empty.astype(np.int64), empty.astype(np.int64),
+                               power.size, crossings)
         k = np.array([c.peak_index[0] for c in clusters])
         lbin = np.array([c.peak_index[1] for c in clusters])
         amp = np.sqrt(power)
@@ -128,4 +132,4 @@ class IqDetector:
         blind = layout.wavelength_m * layout.prf_hz / 2.0
         radial_velocity = clutter_range_rate_mps + np.mod(measured_v - clutter_range_rate_mps + blind / 2, blind) - blind / 2
         return IqEstimates(first_bin_m + (lbin + range_offset) * layout.range_bin_m, radial_velocity,
-                           found.cone_sine, found.snr, lbin, k)
+                           found.cone_sine, found.snr, lbin, k, power.size, crossings)
