@@ -81,7 +81,8 @@ def _detection_lines(detections: dict) -> list[str]:
         sigma = math.sqrt(max(float(np.trace(np.asarray(strongest.position_covariance_ecef).reshape(3, 3))), 0.0))
         lines.append(f"  {sat}: {len(arrays)} dwells processed, {len(found)} detections; strongest {strongest.snr_db:.1f} dB "
                      f"at ({math.degrees(strongest.latitude_rad):+.3f}, {math.degrees(strongest.longitude_rad):+.3f}) deg, "
-                     f"position sigma {sigma / 1e3:.1f} km")
+                     f"position sigma {sigma / 1e3:.1f} km; "
+                     f"{1e3 * sum(a.processing_time_s for a in arrays) / len(arrays):.2f} ms per dwell")
     return lines
 
 
