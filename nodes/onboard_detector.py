@@ -77,7 +77,7 @@ class OnboardDetectorNode(SbamtiNode):
         self.assumed_altitude_m = cfg["assumed_altitude_m"]
         self.altitude_std_m = cfg["altitude_std_m"]
         self.max_target_speed_mps = cfg["max_target_speed_mps"]
-        self._look: list[tuple[RadarDwell, Measurements, Housekeeping, LookDwell]] = []   # the open look
+        self._look: list[tuple[RadarDwell, np.ndarray, Measurements, Housekeeping, LookDwell]] = []  # open look
         self.processing_time_s = 0.0
         self._iq_detectors: dict[tuple, IqDetector] = {}
         self._pub = self.create_publisher(DetectionArray, "detections", DETECTION_QOS)
@@ -103,8 +103,9 @@ class OnboardDetectorNode(SbamtiNode):
         if dwell.fidelity == RadarDwell.FIDELITY_IQ and dwell.dwells_in_look > 1:
             if self._look and self._look[0][0].look_id != dwell.look_id:
                 self._flush_look()                      # a look cut short (a dwell was not made or was lost)
-            found, record = self.measure(dwell)
-            self._look.append((dwell, found, record, self._look_dwell(dwell, found)))
+            axes = self._antenna_axes(dwell)
+            found, record = self.measure(dwell, axes)
+            self._look.append((dwell, axes, found, record, self._look_dwell(dwell, axes, found)))
             if dwell.dwell_in_look + 1 >= dwell.dwells_in_look:
                 self._flush_look()
         else:
@@ -115,12 +116,21 @@ class OnboardDetectorNode(SbamtiNode):
         self._pub.publish(array)
         self.messages_out += 1
 
-    def _look_dwell(self, dwell: RadarDwell, found: Measurements) -> LookDwell:
-        sat, vel = np.asarray(dwell.satellite_position_ecef), np.asarray(dwell.satellite_velocity_ecef)
-        centre = np.asarray(dwell.beam_centre_ecef)
-        boresight = (centre - sat) / np.linalg.norm(centre - sat)
+    @staticmethod
+    def _antenna_axes(dwell: RadarDwell) -> np.ndarray:
+        """The dwell's antenna frame (rows x, y, z; z the boresight), rebuilt from its geometry."""
+        return antenna_axes(np.asarray(dwell.satellite_position_ecef), np.asarray(dwell.satellite_velocity_ecef),
+                            np.asarray(dwell.beam_centre_ecef))
+
+    @staticmethod
+    def _clutter_range_rate_mps(dwell: RadarDwell, axes: np.ndarray) -> float:
+        """Range rate of the ground along the boresight, ``-ẑ · v_sat``."""
+        return -float(axes[2] @ np.asarray(dwell.satellite_velocity_ecef))
+
+    def _look_dwell(self, dwell: RadarDwell, axes: np.ndarray, found: Measurements) -> LookDwell:
+        beam_range = float(np.linalg.norm(np.asarray(dwell.beam_centre_ecef) - np.asarray(dwell.satellite_position_ecef)))
         return LookDwell(found.range_m, found.range_std_m, found.range_rate_mps, found.range_rate_std_mps, found.snr,
-                         dwell.prf_hz, -float(boresight @ vel), float(np.linalg.norm(centre - sat)),
+                         dwell.prf_hz, self._clutter_range_rate_mps(dwell, axes), beam_range,
                          stamp_ns(dwell.header.stamp) * 1e-9)
 
     def _flush_look(self) -> None:
@@ -129,19 +139,17 @@ class OnboardDetectorNode(SbamtiNode):
         if not look:
             return
         wavelength = SPEED_OF_LIGHT_MPS / look[0][0].carrier_frequency_hz
-        unfolded = unfold_look([item[3] for item in look], wavelength_m=wavelength,
+        unfolded = unfold_look([item[4] for item in look], wavelength_m=wavelength,
                                max_target_speed_mps=self.max_target_speed_mps)
-        for (dwell, found, record, _), (rates, resolved) in zip(look, unfolded):
-            self._publish(self.message(dwell, dataclasses.replace(found, range_rate_mps=rates), resolved, record))
+        for (dwell, axes, found, record, _), (rates, resolved) in zip(look, unfolded):
+            self._publish(self.message(dwell, axes, dataclasses.replace(found, range_rate_mps=rates), resolved, record))
 
-    def measure(self, dwell: RadarDwell) -> tuple[Measurements, Housekeeping]:
+    def measure(self, dwell: RadarDwell, axes: np.ndarray) -> tuple[Measurements, Housekeeping]:
         """Measurements of one dwell (statistical returns or an IQ cube), before geolocation, and the
         processing record (for statistical dwells the cells tested are the dwell's returns)."""
         started = time.perf_counter()
         if dwell.fidelity == RadarDwell.FIDELITY_IQ:
-            sat, vel = np.asarray(dwell.satellite_position_ecef), np.asarray(dwell.satellite_velocity_ecef)
-            found, cells, crossings, threshold = self._iq_measurements(
-                dwell, antenna_axes(sat, vel, np.asarray(dwell.beam_centre_ecef)), vel)
+            found, cells, crossings, threshold = self._iq_measurements(dwell, self._clutter_range_rate_mps(dwell, axes))
         else:
             snr = from_field(dwell.return_snr, np.float64)
             found = statistical_measurements(
@@ -155,16 +163,16 @@ class OnboardDetectorNode(SbamtiNode):
     def detect(self, dwell: RadarDwell) -> DetectionArray:
         """Detections of one dwell on its own (no PRF-diversity unfolding): statistical range rates are
         unfolded by the model, IQ ones known modulo the blind speed."""
-        found, record = self.measure(dwell)
+        axes = self._antenna_axes(dwell)
+        found, record = self.measure(dwell, axes)
         resolved = np.full(len(found), dwell.fidelity == RadarDwell.FIDELITY_STATISTICAL)
-        return self.message(dwell, found, resolved, record)
+        return self.message(dwell, axes, found, resolved, record)
 
-    def message(self, dwell: RadarDwell, found: Measurements, resolved: np.ndarray,
+    def message(self, dwell: RadarDwell, axes: np.ndarray, found: Measurements, resolved: np.ndarray,
                 record: Housekeeping) -> DetectionArray:
         """The DetectionArray of one dwell: geolocated detections, stamped with the dwell time."""
         sat = np.asarray(dwell.satellite_position_ecef)
         vel = np.asarray(dwell.satellite_velocity_ecef)
-        axes = antenna_axes(sat, vel, np.asarray(dwell.beam_centre_ecef))
         blind_speed = SPEED_OF_LIGHT_MPS / dwell.carrier_frequency_hz * dwell.prf_hz / 2.0
         out = DetectionArray()
         out.header = dwell.header
@@ -205,7 +213,7 @@ class OnboardDetectorNode(SbamtiNode):
         return out
 
 
-    def _iq_measurements(self, dwell: RadarDwell, axes: np.ndarray, sat_vel: np.ndarray
+    def _iq_measurements(self, dwell: RadarDwell, clutter_range_rate_mps: float
                          ) -> tuple[Measurements, int, int, float]:
         """Measurements, cells tested, threshold crossings and the CFAR factor of one IQ dwell."""
         shape = (dwell.num_channels, dwell.num_pulses, dwell.num_range_bins)
@@ -218,7 +226,7 @@ class OnboardDetectorNode(SbamtiNode):
         if detector is None:   # set up once per cube layout (steering, windows, training plan, CFAR factor)
             detector = self._iq_detectors[key] = IqDetector(layout, noise_power_w=dwell.noise_power_w, pfa=self.pfa)
         cube = interleaved_to_complex(dwell.iq_interleaved, shape)
-        est = detector(cube, clutter_range_rate_mps=-float(np.dot(axes[2], sat_vel)),
+        est = detector(cube, clutter_range_rate_mps=clutter_range_rate_mps,
                        range_first_bin_m=dwell.range_first_bin_m)
         spacing = float(np.mean(np.diff(layout.channel_x_m))) if shape[0] > 1 else 1.0
         found = with_crlb_errors(est.range_m, est.radial_velocity_mps, np.arcsin(np.clip(est.cone_sine, -1.0, 1.0)),

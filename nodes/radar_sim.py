@@ -105,9 +105,7 @@ class RadarSimNode(SbamtiNode):
         self._previous: OrbitState | None = None
         self._next_dwell_ns: int | None = None
         self._dwell_index = 0
-        self._look_index = 0
-        self._dwell_in_look = 0            # a look: one dwell per PRF of the set, on one beam cell
-        self._look_cell: int | None = None
+        self._look_cell: int | None = None   # a look: one dwell per PRF of the set, on one beam cell
         self._dwell_pub = self.create_publisher(RadarDwell, "radar/dwell", DWELL_QOS)
         self._truth_pub = self.create_publisher(TruthTargetArray, "/truth/targets", TRUTH_QOS) \
             if cfg["publish_truth"] else None
@@ -161,22 +159,24 @@ class RadarSimNode(SbamtiNode):
     def dwell(self, utc_ns: int, sat_pos, sat_vel, state: OrbitState) -> RadarDwell | None:
         """The next dwell: a new look starts on the least recently visited visible cell; its remaining
         dwells stay on that cell, one per PRF of the set (PRF diversity for velocity ambiguity)."""
-        if self._dwell_in_look == 0:
+        dwells_in_look = len(self.radar.prf_set_hz)
+        look_index, dwell_in_look = divmod(self._dwell_index, dwells_in_look)   # looks are never cut short
+        if dwell_in_look == 0:
             self._look_cell = self.scheduler.next_cell(sat_pos, utc_ns, sat_vel)
         cell = self._look_cell
         if cell is None:
             return None
         centre = self.scheduler.cells_ecef_m[cell]
         axes = antenna_axes(sat_pos, sat_vel, centre)
-        prf = self.radar.prf_set_hz[self._dwell_in_look]
+        prf = self.radar.prf_for_dwell(self._dwell_index)
         geometry = DwellGeometry(utc_ns, sat_pos, sat_vel, centre, axes, prf)
         rng = np.random.default_rng([self.scenario.seed, state.catalog_number, self._dwell_index])
         truth = self.scenario.truth_at(utc_ns)
         msg = self._dwell_header(geometry, state)
         msg.dwell_id = self._dwell_index
-        msg.look_id = self._look_index
-        msg.dwell_in_look = self._dwell_in_look
-        msg.dwells_in_look = len(self.radar.prf_set_hz)
+        msg.look_id = look_index
+        msg.dwell_in_look = dwell_in_look
+        msg.dwells_in_look = dwells_in_look
         if self.fidelity == "statistical":
             returns = statistical_dwell(self.radar, geometry, truth.position_ecef, truth.velocity_ecef, truth.rcs_m2,
                                         truth.swerling_model, rng, pfa=self.pfa, num_range_bins=self.num_range_bins,
@@ -194,9 +194,6 @@ class RadarSimNode(SbamtiNode):
             msg.range_first_bin_m = float(layout.range_first_bin_m)
             msg.iq_interleaved = complex_to_interleaved(cube)
         self._dwell_index += 1
-        self._dwell_in_look = (self._dwell_in_look + 1) % len(self.radar.prf_set_hz)
-        if self._dwell_in_look == 0:
-            self._look_index += 1
         return msg
 
     def cube(self, geometry: DwellGeometry, truth, rng) -> tuple[np.ndarray, CubeLayout]:

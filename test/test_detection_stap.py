@@ -223,6 +223,23 @@ def test_full_dof_smi_recovers_a_target_amplitude():
 
 # --- post-Doppler STAP --------------------------------------------------------------------------
 
+def _sinr_against_optimum(stap, layout, cov, sigma2):
+    """SINR loss (dB) of ``stap``'s known-covariance weights and of the optimum, for a target at each
+    Doppler bin centre in the look direction; the steering vectors, each bin's velocity offset from the
+    clutter (at v_r = 0, modulo the blind speed), and the bins away from the notch (offset beyond twice
+    the optimum's -5 dB minimum detectable velocity)."""
+    velocities = stap.filter_bank.radial_velocity_mps(layout.prf_hz, layout.wavelength_m)
+    steering = space_time_steering(layout, 0.0, velocities)                  # target at each bin centre
+    ours_db = 10 * np.log10(sinr_of_weights(stap.weights_from_covariance(cov), cov, steering, sigma2))
+    optimum_db = 10 * np.log10(sinr_loss(cov, sigma2, 0.0, velocities, layout))
+    fine = np.linspace(0.0, layout.wavelength_m * layout.prf_hz / 4, 400)
+    fine_loss = 10 * np.log10(sinr_loss(cov, sigma2, 0.0, fine, layout))
+    mdv = fine[np.argmax(fine_loss >= -5.0)]                                # -5 dB MDV of the optimum
+    blind = layout.wavelength_m * layout.prf_hz / 2
+    offset = np.abs((velocities + blind / 2) % blind - blind / 2)
+    return ours_db, optimum_db, steering, offset, offset > 2 * mdv
+
+
 def test_adjacent_bin_post_doppler_is_near_optimum_away_from_the_notch(case_8x16):
     config, layout, patches = case_8x16
     sigma2 = config.noise_power_w
@@ -230,17 +247,7 @@ def test_adjacent_bin_post_doppler_is_near_optimum_away_from_the_notch(case_8x16
     swath = dataclasses.replace(layout, num_range_bins=100)    # training plan unused with a known covariance
     stap = PostDopplerStap(swath, adjacent_bins=3, num_training=48, num_guard=0, diagonal_loading_db=None,
                            noise_power_w=sigma2, sidelobe_db=60.0)
-    velocities = stap.filter_bank.radial_velocity_mps(layout.prf_hz, layout.wavelength_m)
-    weights = stap.weights_from_covariance(cov)                              # (K, N M)
-    steering = space_time_steering(layout, 0.0, velocities)                  # target at each bin centre
-    ours_db = 10 * np.log10(sinr_of_weights(weights, cov, steering, sigma2))
-    optimum_db = 10 * np.log10(sinr_loss(cov, sigma2, 0.0, velocities, layout))
-    fine = np.linspace(0.0, layout.wavelength_m * layout.prf_hz / 4, 400)
-    fine_loss = 10 * np.log10(sinr_loss(cov, sigma2, 0.0, fine, layout))
-    mdv = fine[np.argmax(fine_loss >= -5.0)]                                # -5 dB MDV of the optimum
-    blind = layout.wavelength_m * layout.prf_hz / 2
-    offset = np.abs((velocities + blind / 2) % blind - blind / 2)            # clutter at v_r = 0
-    away = offset > 2 * mdv
+    ours_db, optimum_db, steering, offset, away = _sinr_against_optimum(stap, layout, cov, sigma2)
     assert away.sum() >= 8
     assert np.all(ours_db[away] <= optimum_db[away] + 1e-6)
     assert np.all(ours_db[away] > optimum_db[away] - 3.0)
@@ -371,16 +378,7 @@ def test_jdl_post_doppler_is_near_optimum_away_from_the_notch():
               "sidelobe_db": 60.0}
     jdl = PostDopplerStap(swath, adjacent_bins=3, spatial_beams=3, **common)
     assert jdl.dof == 9
-    velocities = jdl.filter_bank.radial_velocity_mps(layout.prf_hz, layout.wavelength_m)
-    steering = space_time_steering(layout, 0.0, velocities)                  # target at each bin centre
-    ours_db = 10 * np.log10(sinr_of_weights(jdl.weights_from_covariance(cov), cov, steering, sigma2))
-    optimum_db = 10 * np.log10(sinr_loss(cov, sigma2, 0.0, velocities, layout))
-    fine = np.linspace(0.0, layout.wavelength_m * layout.prf_hz / 4, 400)
-    fine_loss = 10 * np.log10(sinr_loss(cov, sigma2, 0.0, fine, layout))
-    mdv = fine[np.argmax(fine_loss >= -5.0)]                                # -5 dB MDV of the optimum
-    blind = layout.wavelength_m * layout.prf_hz / 2
-    offset = np.abs((velocities + blind / 2) % blind - blind / 2)            # clutter at v_r = 0
-    away = offset > 2 * mdv
+    ours_db, optimum_db, steering, offset, away = _sinr_against_optimum(jdl, layout, cov, sigma2)
     assert away.sum() >= 16
     assert np.all(ours_db <= optimum_db + 1e-6)                              # a subspace of the optimum
     assert np.all(ours_db[away] > optimum_db[away] - 3.0)

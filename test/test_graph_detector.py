@@ -17,7 +17,8 @@ STRONG_DB = 15.0        # false alarms sit just above the 11.4 dB threshold (Pfa
 pytestmark = pytest.mark.timeout(150)
 
 
-def _launch(tmp_path: Path) -> Path:
+def _launch_file(path: Path, clock_rate: float, radar_params: dict, detector_params: dict) -> Path:
+    """sim_clock → orbit_state → radar_sim → onboard_detector for sbamti_001, written to ``path``."""
     sat = "sbamti_001"
 
     def node(exe, params):
@@ -25,25 +26,36 @@ def _launch(tmp_path: Path) -> Path:
                          "param": [{"name": k, "value": v} for k, v in params.items()]}}
     doc = {"launch": [
         {"node": {"pkg": "sbamti", "exec": "sim_clock", "name": "sim_clock", "on_exit": "shutdown",
-                  "param": [{"name": "rate", "value": 10.0}, {"name": "wait_for_subscribers", "value": 4}]}},
+                  "param": [{"name": "rate", "value": clock_rate}, {"name": "wait_for_subscribers", "value": 4}]}},
         node("orbit_state", {"tle_file": str(TLE), "satellites": [sat], "layout": "namespace"}),
-        node("radar_sim", {"scenario_file": str(SCENARIO), "dwell_rate_hz": 5.0, "cell_spacing_m": 2000.0,
-                           "num_range_bins": 200}),
-        node("onboard_detector", {"assumed_altitude_m": 10000.0, "altitude_std_m": 300.0}),
+        node("radar_sim", radar_params),
+        node("onboard_detector", detector_params),
     ]}
-    path = tmp_path / "detector.launch.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
 
-def test_scripted_target_is_detected_at_its_position(launch_graph, tmp_path):
-    graph = launch_graph(_launch(tmp_path))
+def _run(launch_graph, path: Path):
+    """Start the graph, wait until the detections topic is matched, then let sim time run; (graph, topic)."""
+    graph = launch_graph(path)
     topic = "/sbamti_001/detections"
     graph.subscribe(topic, "sbamti_msgs/msg/DetectionArray")
     graph.wait_ready(nodes=["/sbamti_001/orbit_state", "/sbamti_001/radar_sim", "/sbamti_001/onboard_detector"],
                      timeout=40)
     graph.wait_matched([topic])
     graph.subscribe("/clock", "rosgraph_msgs/msg/Clock")          # the fourth /clock listener: time runs
+    return graph, topic
+
+
+def _launch(tmp_path: Path) -> Path:
+    return _launch_file(tmp_path / "detector.launch.yaml", 10.0,
+                        {"scenario_file": str(SCENARIO), "dwell_rate_hz": 5.0, "cell_spacing_m": 2000.0,
+                         "num_range_bins": 200},
+                        {"assumed_altitude_m": 10000.0, "altitude_std_m": 300.0})
+
+
+def test_scripted_target_is_detected_at_its_position(launch_graph, tmp_path):
+    graph, topic = _run(launch_graph, _launch(tmp_path))
     strong = lambda arrays: [d for a in arrays for d in a.detections if d.snr_db > STRONG_DB]  # noqa: E731
     graph.wait_for_messages(topic, count=1, timeout=60, predicate=lambda a: bool(strong([a])))
     arrays = graph.wait_for_messages(topic, count=60, timeout=60)
@@ -70,39 +82,21 @@ FAST = Path(__file__).parent / "radar_data" / "fast_target_iq.yaml"
 
 
 def _iq_launch(tmp_path: Path) -> Path:
-    sat = "sbamti_001"
     radar = tmp_path / "radar_prf3.yaml"
     radar.write_text("radar:\n  prf_set_hz: [7000.0, 7500.0, 8100.0]\n")
-
-    def node(exe, params):
-        return {"node": {"pkg": "sbamti", "exec": exe, "name": exe, "namespace": f"/{sat}",
-                         "param": [{"name": k, "value": v} for k, v in params.items()]}}
-    doc = {"launch": [
-        {"node": {"pkg": "sbamti", "exec": "sim_clock", "name": "sim_clock", "on_exit": "shutdown",
-                  "param": [{"name": "rate", "value": 2.0}, {"name": "wait_for_subscribers", "value": 4}]}},
-        node("orbit_state", {"tle_file": str(TLE), "satellites": [sat], "layout": "namespace"}),
-        node("radar_sim", {"scenario_file": str(FAST), "radar_config_file": str(radar), "fidelity": "iq",
-                           "dwell_rate_hz": 5.0, "cell_spacing_m": 700.0, "num_range_bins": 400,
-                           "clutter": False}),   # IQ clutter synthesis takes seconds per dwell; STAP in clutter is unit-tested
-        node("onboard_detector", {"radar_config_file": str(radar), "assumed_altitude_m": 3000.0, "pfa": 1e-4,
-                                  "altitude_std_m": 300.0}),
-    ]}
-    path = tmp_path / "detector_iq.launch.yaml"
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return path
+    return _launch_file(tmp_path / "detector_iq.launch.yaml", 2.0,
+                        {"scenario_file": str(FAST), "radar_config_file": str(radar), "fidelity": "iq",
+                         "dwell_rate_hz": 5.0, "cell_spacing_m": 700.0, "num_range_bins": 400,
+                         "clutter": False},   # IQ clutter synthesis takes seconds per dwell; STAP in clutter is unit-tested
+                        {"radar_config_file": str(radar), "assumed_altitude_m": 3000.0, "pfa": 1e-4,
+                         "altitude_std_m": 300.0})
 
 
 def test_iq_looks_resolve_a_fast_target_range_rate_across_prfs(launch_graph, tmp_path):
     """IQ dwells at three PRFs (noise and one airliner at ~150 m/s radial speed over the ground): each
     look's range rates are unfolded across its dwells; resolved ones equal the truth, unresolved ones
     (the target seen in one dwell of the look) are the truth modulo the blind speed."""
-    graph = launch_graph(_iq_launch(tmp_path))
-    topic = "/sbamti_001/detections"
-    graph.subscribe(topic, "sbamti_msgs/msg/DetectionArray")
-    graph.wait_ready(nodes=["/sbamti_001/orbit_state", "/sbamti_001/radar_sim", "/sbamti_001/onboard_detector"],
-                     timeout=40)
-    graph.wait_matched([topic])
-    graph.subscribe("/clock", "rosgraph_msgs/msg/Clock")
+    graph, topic = _run(launch_graph, _iq_launch(tmp_path))
     strong = lambda arrays: [d for a in arrays for d in a.detections if d.snr_db > 13.0]  # noqa: E731  (Pfa 1e-4)
     graph.wait_for_messages(topic, count=8, timeout=90,
                             predicate=lambda a: any(d.range_rate_resolved for d in strong([a])))

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sbamti.detection.stap import training_cells
+from sbamti.detection.stap import beam_spacing_sine, dft_beams, training_cells
 from sbamti.errors import ConfigurationError
 from sbamti.radar.iq import CubeLayout, spatial_steering
 
@@ -85,12 +85,10 @@ class AngleDopplerEstimator:
         self.noise_power_w = float(noise_power_w)
         self.num_training, self.num_guard = int(num_training), int(num_guard)
         self.loading_w = 0.0 if diagonal_loading_db is None else noise_power_w * 10.0 ** (diagonal_loading_db / 10.0)
-        x = np.asarray(layout.channel_x_m, dtype=np.float64)
-        self.beam_spacing_sine = layout.wavelength_m / (n * ((x[-1] - x[0]) / (n - 1) if n > 1 else 1.0))
+        self.beam_spacing_sine = beam_spacing_sine(layout)
         self.look_cone_sine = float(look_cone_sine)
         self.search_halfwidth = float(search_halfwidth_beams) * self.beam_spacing_sine
-        beam_sines = self.look_cone_sine + (np.arange(beams) - beams // 2) * self.beam_spacing_sine
-        self.beams_h = spatial_steering(layout, beam_sines).conj() / np.sqrt(n)             # (P, N) = Bᴴ
+        self.beams_h = dft_beams(layout, self.look_cone_sine, beams).conj().T                # (P, N) = Bᴴ
         self.bin_offsets = np.arange(doppler_bins) - doppler_bins // 2                     # (J,)
         self.num_doppler = layout.num_pulses
         # Every cell's training set, precomputed once: (L, num_training) range-bin indices.

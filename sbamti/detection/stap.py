@@ -199,12 +199,40 @@ class FullDofSmiStap:
 
 # --- post-Doppler ----------------------------------------------------------------------------
 
+def loaded_covariance(running: np.ndarray, doppler_bin: np.ndarray, bounds: np.ndarray, num_training: int,
+                      loading_w: float) -> np.ndarray:
+    """(..., D, D) training covariances ``(G[i1] - G[i0] + G[i3] - G[i2]) / K_t + δ I`` from running Gram sums.
+
+    ``running`` (K, E, D, D) from :func:`~sbamti.detection.stap_kernels.running_grams`; ``doppler_bin`` and
+    ``bounds`` (..., 4) (edge indices of the two training intervals ``[i0, i1)``, ``[i2, i3)``) broadcast.
+    """
+    i0, i1, i2, i3 = np.moveaxis(np.asarray(bounds), -1, 0)
+    k = np.asarray(doppler_bin)
+    cov = (running[k, i1] - running[k, i0] + running[k, i3] - running[k, i2]) / num_training
+    d = cov.shape[-1]
+    cov[..., np.arange(d), np.arange(d)] += loading_w
+    return cov
+
+
+def beam_spacing_sine(layout: CubeLayout) -> float:
+    """DFT beam spacing in cone sine, ``Δs = λ / (N d̄)`` with ``d̄`` the mean channel spacing."""
+    n = layout.num_channels
+    x = np.asarray(layout.channel_x_m, dtype=np.float64)
+    return layout.wavelength_m / (n * ((x[-1] - x[0]) / (n - 1) if n > 1 else 1.0))
+
+
+def dft_beams(layout: CubeLayout, look_cone_sine: float, count: int) -> np.ndarray:
+    """(N, P) unit-norm beams ``a(s_p) / √N`` at ``s_p = s_look + p Δs``, ``p = -P//2 .. P//2``
+    (orthogonal for a uniform array)."""
+    sines = look_cone_sine + (np.arange(count) - count // 2) * beam_spacing_sine(layout)
+    return spatial_steering(layout, sines).T / np.sqrt(layout.num_channels)
+
+
 @dataclass(frozen=True)
 class StapResult:
     """One CPI through :class:`PostDopplerStap`.
 
     power : (K, L) ``|wᴴ z|²`` with unit mean for noise only
-    snapshots : (K, D, L) post-Doppler snapshots ``z`` (complex64), or None unless asked for
     running_grams : (K, E, D, D) running training Gram sums at the training plan's edges
     weights : (K, B, D) weights, scaled to unit output noise power
     block_of_bin : (L,) range block of each range bin
@@ -212,7 +240,6 @@ class StapResult:
     """
 
     power: np.ndarray
-    snapshots: np.ndarray | None
     running_grams: np.ndarray
     weights: np.ndarray
     block_of_bin: np.ndarray
@@ -222,13 +249,9 @@ class StapResult:
 
     def covariance(self, doppler_bin: np.ndarray, range_bin: np.ndarray) -> np.ndarray:
         """(..., D, D) loaded training covariances used for the cells ``(doppler_bin, range_bin)`` (scalars or arrays)."""
-        k = np.asarray(doppler_bin)
-        i0, i1, i2, i3 = self.bound_index[self.block_of_bin[np.asarray(range_bin)]].T
-        g = self.running_grams
-        cov = (g[k, i1] - g[k, i0] + g[k, i3] - g[k, i2]) / self.num_training
-        d = cov.shape[-1]
-        cov[..., np.arange(d), np.arange(d)] += self.loading_w
-        return cov
+        return loaded_covariance(self.running_grams, np.asarray(doppler_bin),
+                                 self.bound_index[self.block_of_bin[np.asarray(range_bin)]], self.num_training,
+                                 self.loading_w)
 
 
 class PostDopplerStap:
@@ -325,14 +348,9 @@ class PostDopplerStap:
         Beam ``p`` steers to ``s_look + p Δs``, ``Δs = λ / (N d̄)`` (the DFT spacing of the mean channel
         spacing ``d̄``; orthogonal beams for a uniform array), ``p = -P//2 .. P//2``.
         """
-        layout = self.layout
-        n = layout.num_channels
         if spatial_beams is None:
-            return np.eye(n, dtype=np.complex128)
-        x = np.asarray(layout.channel_x_m, dtype=np.float64)
-        spacing = (x[-1] - x[0]) / (n - 1) if n > 1 else 1.0
-        sines = self.look_cone_sine + (np.arange(spatial_beams) - spatial_beams // 2) * layout.wavelength_m / (n * spacing)
-        return spatial_steering(layout, sines).T / np.sqrt(n)
+            return np.eye(self.layout.num_channels, dtype=np.complex128)
+        return dft_beams(self.layout, self.look_cone_sine, spatial_beams)
 
     @property
     def spatial_dof(self) -> int:
@@ -389,11 +407,8 @@ class PostDopplerStap:
         along range, so each block's covariance is two differences of running sums.
         """
         running = running_grams(z_re, z_im, self._edges)                           # (K, E, D, D)
-        d = running.shape[-1]
-        i0, i1, i2, i3 = self._bound_index.T
-        cov = (running[:, i1] - running[:, i0] + running[:, i3] - running[:, i2]) / self.num_training
-        cov[..., np.arange(d), np.arange(d)] += self.loading_w
-        return cov
+        return loaded_covariance(running, np.arange(running.shape[0])[:, None], self._bound_index[None],
+                                 self.num_training, self.loading_w)
 
     def adaptive_weights(self, snapshots: np.ndarray, cone_sine: float | None = None) -> np.ndarray:
         """(B, D) unnormalised weights ``R̂_b⁻¹ g`` of every range block from one Doppler bin's (L, D) snapshots."""
@@ -417,13 +432,12 @@ class PostDopplerStap:
         basis_h = self.spatial_basis.conj().T.astype(cube.dtype if np.iscomplexobj(cube) else np.complex128)
         return (basis_h @ cube.reshape(n, m * l_bins)).reshape(-1, m, l_bins)
 
-    def process(self, cube: np.ndarray, cone_sine: float | None = None, *, spatial_cube: np.ndarray | None = None,
-                keep_snapshots: bool = False) -> StapResult:
+    def process(self, cube: np.ndarray, cone_sine: float | None = None, *, spatial_cube: np.ndarray | None = None
+                ) -> StapResult:
         """Adaptive filtering of one CPI: output power map and what estimation downstream needs.
 
         ``spatial_cube`` (P, M, L), if given, is :meth:`spatial_stage` of the cube computed by the caller
         (who shares the beamforming with another stage); ``cube`` is then only checked for shape.
-        ``keep_snapshots`` keeps the (K, D, L) snapshots in the result (a copy; off on the hot path).
         """
         cube = np.asarray(cube)
         if cube.shape != self.layout.shape:
@@ -438,7 +452,7 @@ class PostDopplerStap:
         w = block_weights(running, self._bound_index, self.num_training, self.loading_w, self.steering(cone_sine),
                           self.noise_correlation, self.noise_power_w)                      # (K, B, D)
         power = apply_weights_power(z_re, z_im, w, self.block_starts)
-        return StapResult(power, z_re + 1j * z_im if keep_snapshots else None, running, w, self._block_of_bin, self._bound_index, self.num_training,
+        return StapResult(power, running, w, self._block_of_bin, self._bound_index, self.num_training,
                           self.loading_w)
 
     def __call__(self, cube: np.ndarray, cone_sine: float | None = None) -> np.ndarray:
