@@ -12,6 +12,8 @@ NODE_EXECUTABLES = {
     "orbit_state": "sbamti_nodes.orbit_state:main",
     "radar_sim": "sbamti_nodes.radar_sim:main",
     "onboard_detector": "sbamti_nodes.onboard_detector:main",
+    "downlink_tx": "sbamti_nodes.downlink_tx:main",
+    "downlink_rx": "sbamti_nodes.downlink_rx:main",
 }
 
 # Tools: the command-line front end and the process that hosts composed node instances.

@@ -25,7 +25,7 @@ import dataclasses
 import time
 
 import numpy as np
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from sbamti.detection.geolocation import geolocate
 from sbamti.detection.iq_chain import IqDetector
@@ -63,7 +63,10 @@ class Housekeeping:
 
 
 DWELL_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
-DETECTION_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
+# Transient local and deep: a downlink_tx that restarts (or joins late) is re-offered the recent dwells,
+# and its store drops those it had already accepted, so none is lost and none duplicated.
+DETECTION_QOS = QoSProfile(depth=2000, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
+                           history=HistoryPolicy.KEEP_LAST)
 
 
 class OnboardDetectorNode(SbamtiNode):

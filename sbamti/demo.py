@@ -1,7 +1,8 @@
 """`sbamti demo` / `make demo`: run the default SIL graph end to end and summarise what it produced.
 
 The graph is ``launch/demo.launch.yaml`` (sim_clock and a four-satellite constellation, each satellite
-with orbit_state and radar_sim over the scenario ``config/scenarios/demo.yaml``). An observer
+with orbit_state, radar_sim, onboard_detector and downlink_tx over the scenario
+``config/scenarios/demo.yaml``, and the ground's downlink_rx, the link in relay mode). An observer
 in the same private ROS domain subscribes to every topic of interest before sim time starts (sim
 time is held at the start epoch until every node and the observer listen to /clock), so the summary
 covers the whole run; when the sim time runs out the graph stops and the summary is printed.
@@ -86,6 +87,43 @@ def _detection_lines(detections: dict) -> list[str]:
     return lines
 
 
+def _link_lines(detections: dict, ground: list, tx_status: dict, rx_status: list) -> tuple[list[str], bool]:
+    """Per satellite: dwells delivered on /ground/detections, duplicates, and the link's counters.
+
+    The graph stops when sim time ends, so dwells still in the store or on the wire then are not
+    delivered; the store counters say how many (stored = acknowledged + in the store at the end).
+    """
+    lines = []
+    ok = True
+    delivered: dict[str, list[tuple[int, int]]] = {}
+    for msg in ground:
+        delivered.setdefault(msg.satellite_id, []).append((msg.dwell_id, stamp_ns(msg.header.stamp)))
+    for sat in SATELLITES:
+        onboard = len(detections.get(sat, []))
+        got = delivered.get(sat, [])
+        duplicates = len(got) - len(set(got))
+        status = tx_status.get(sat, [])
+        line = f"  {sat}: {len(set(got))} dwells delivered to /ground/detections ({onboard} seen onboard), {duplicates} duplicates"
+        if status:
+            last = status[-1]
+            line += (f"; {last.records_stored} records stored, {last.packets_sent} packets sent, "
+                     f"{last.packets_retransmitted} retransmitted, {last.packets_acked} acknowledged, "
+                     f"{last.records_evicted} evicted, {last.queue_depth_records} in the store at the end")
+            ok = ok and last.records_evicted == 0 and last.packets_acked > 0
+        lines.append(line)
+        ok = ok and duplicates == 0 and (onboard == 0 or len(got) > 0)
+    totals = [m for m in rx_status if m.endpoint_id == "ground"]
+    if totals:
+        t = totals[-1]
+        lines.append(f"  ground: {t.packets_received} packets accepted, {t.packets_duplicate} duplicates dropped, "
+                     f"{t.packets_rejected} rejected, {t.naks_sent} NAKs; latency dwell -> ground "
+                     f"mean {t.latency_mean_s:.2f} s, max {t.latency_max_s:.2f} s (last report, sim time)")
+        ok = ok and t.packets_rejected == 0
+    else:
+        ok = False
+    return lines, ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sbamti demo", description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=20.0, help="sim seconds per wall second")
@@ -100,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
 
     record_all = QoSProfile(history=HistoryPolicy.KEEP_ALL, depth=1000)
     latched = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
-    nodes = ["/sim_clock"] + [f"/{sat}/{node}" for sat in SATELLITES for node in ("orbit_state", "radar_sim", "onboard_detector")]
+    nodes = (["/sim_clock"] + [f"/{sat}/{node}" for sat in SATELLITES
+                               for node in ("orbit_state", "radar_sim", "onboard_detector", "downlink_tx")]
+             + ["/ground/downlink_rx"])
     launch_file = demo_launch_file()
     print(f"sbamti demo: launching {launch_file} (rate {options.rate}x, {options.duration} s of sim time)")
     wall_start = time.monotonic()
@@ -117,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         for topic in dwell_topics:
             graph.subscribe(topic, "sbamti_msgs/msg/RadarDwell", qos=record_all)
         graph.subscribe("/truth/targets", "sbamti_msgs/msg/TruthTargetArray", qos=record_all)
+        graph.subscribe("/ground/detections", "sbamti_msgs/msg/DetectionArray", qos=record_all)
+        graph.subscribe("/ground/downlink/status", "sbamti_msgs/msg/LinkStatus", qos=record_all)
+        for sat in SATELLITES:
+            graph.subscribe(f"/{sat}/downlink/status", "sbamti_msgs/msg/LinkStatus", qos=record_all)
         for sat in SATELLITES:
             graph.subscribe(f"/{sat}/orbit/contacts", "sbamti_msgs/msg/ContactWindowArray", qos=latched)
         for node in nodes:
@@ -141,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         dwells = {sat: graph.messages(f"/{sat}/radar/dwell") for sat in SATELLITES}
         detections = {sat: graph.messages(f"/{sat}/detections") for sat in SATELLITES}
         truth = graph.messages("/truth/targets")
+        ground = graph.messages("/ground/detections")
+        rx_status = graph.messages("/ground/downlink/status")
+        tx_status = {sat: graph.messages(f"/{sat}/downlink/status") for sat in SATELLITES}
         if options.verbose:
             print(graph.output())
         exit_codes = graph.exit_codes
@@ -161,13 +208,16 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(_radar_lines(dwells)))
     print("detections      :")
     print("\n".join(_detection_lines(detections)))
+    print("downlink        :")
+    link_lines, link_ok = _link_lines(detections, ground, tx_status, rx_status)
+    print("\n".join(link_lines))
     if truth:
         print(f"truth           : {len(truth)} /truth/targets messages, {len(truth[-1].targets)} targets in the scenario")
     rejected = {node: msgs[-1].rejected_total for node, msgs in statuses.items() if msgs}
     print(f"node status     : {len(rejected)}/{len(nodes)} nodes reporting, rejected inputs "
           + ", ".join(f"{n}={r}" for n, r in rejected.items()))
     ok = (code == 0 and bool(clocks) and all(states.values()) and all(contacts.values()) and bool(truth)
-          and any(dwells.values())
+          and any(dwells.values()) and link_ok
           and len(rejected) == len(nodes) and not any(rejected.values()))
     print("result          : " + ("OK" if ok else "FAILED"))
     return 0 if ok else 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -77,18 +79,36 @@ class RunningGraph:
             self.observer.close()
 
 
+def free_udp_port(host: str = "127.0.0.1") -> int:
+    """A UDP port free at the time of the call (the kernel's choice for port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
 @contextlib.contextmanager
 def start_graph(launch_file: str | os.PathLike, launch_args: Mapping[str, object] | None = None, *,
                 extra_args: Sequence[str] = (), env: Mapping[str, str] | None = None,
                 domain_id: int | None = None) -> Iterator[RunningGraph]:
-    """Launch ``launch_file`` in a private ROS domain; always tear the graph down on exit."""
+    """Launch ``launch_file`` in a private ROS domain; always tear the graph down on exit.
+
+    Each graph also gets its own link state directory (``SBAMTI_LINK_STATE_DIR``, removed afterwards)
+    and a free UDP port for the ground station (``SBAMTI_GROUND_PORT``), unless ``env`` sets them, so
+    graphs never share onboard stores or sockets.
+    """
     with contextlib.ExitStack() as stack:
         if domain_id is None:
             domain_id = stack.enter_context(allocate_domain_id())
+        env = dict(os.environ if env is None else env)   # a given env is the whole environment
+        if "SBAMTI_LINK_STATE_DIR" not in env:
+            env["SBAMTI_LINK_STATE_DIR"] = stack.enter_context(tempfile.TemporaryDirectory(prefix="sbamti-link-"))
+        env.setdefault("SBAMTI_GROUND_PORT", str(free_udp_port()))
         observer = GraphObserver(domain_id)
         stack.callback(observer.close)
         process = GraphProcess(launch_file, launch_args, domain_id=domain_id, extra_args=extra_args, env=env)
         stack.callback(process.kill_group)
         graph = RunningGraph(process, observer)
+        graph.link_state_dir = env["SBAMTI_LINK_STATE_DIR"]
+        graph.ground_port = int(env["SBAMTI_GROUND_PORT"])
         stack.callback(graph.close)
         yield graph
