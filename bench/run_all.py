@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import bench_detector
+import bench_link_fuzz
+import bench_link_throughput
 import bench_message_arrays
 import bench_message_rate
 import bench_orbit
@@ -39,6 +41,14 @@ def main() -> None:
     print("== bench_radar_statistical ==", flush=True)
     radar = bench_radar_statistical.run()
     print(bench_radar_statistical.report(radar), end="\n\n")
+
+    print("== bench_link_throughput ==", flush=True)
+    link = bench_link_throughput.run()
+    print(bench_link_throughput.report(link), end="\n\n")
+
+    print("== bench_link_fuzz ==", flush=True)
+    fuzz = bench_link_fuzz.run(inputs=1_000_000)
+    print(bench_link_fuzz.report(fuzz), end="\n\n")
 
     helper = arrays["helper path (sum of 4 stages)"]
     naive = arrays["naive: = ndarray"]

@@ -100,13 +100,15 @@ class DownlinkRxNode(SbamtiNode):
             if not cfg[name]:
                 raise ConfigurationError(f"parameter '{name}': required")
         self.cfg = cfg
+        self.channel = Channel(impairments_from(cfg))
         try:
             self.keyring = Keyring.from_file(cfg["key_file"])
+            self.udp = UdpEndpoint(cfg["bind_host"], cfg["bind_port"])
             Path(cfg["state_dir"]).mkdir(parents=True, exist_ok=True)
             self.state = StateFile(os.path.join(cfg["state_dir"], "ground.sqlite"))
-            self.channel = Channel(impairments_from(cfg))
-            self.udp = UdpEndpoint(cfg["bind_host"], cfg["bind_port"])
         except (LinkError, OSError) as exc:
+            if getattr(self, "udp", None) is not None:
+                self.udp.close()
             raise ConfigurationError(str(exc)) from None
         self.deframer = Deframer(self.keyring, Direction.DOWN, replay_window=cfg["replay_window"])
         self.links: dict[int, SatelliteLink] = {}
@@ -325,8 +327,10 @@ class DownlinkRxNode(SbamtiNode):
         return msg
 
     def destroy_node(self) -> None:
-        self.udp.close()
-        self.state.close()
+        for name in ('udp', 'state'):     # whatever a failed construction got to open
+            resource = getattr(self, name, None)
+            if resource is not None:
+                resource.close()
         super().destroy_node()
 
 

@@ -112,16 +112,18 @@ class DownlinkTxNode(SbamtiNode):
             raise ConfigurationError("parameter 'store_dir': required (directory of the persistent store)")
         self.cfg = cfg
         self.spi = cfg["spi"]
+        self.channel = Channel(impairments_from(cfg))
         try:
             keyring = Keyring.from_file(cfg["key_file"])
             keyring.key(self.spi, Direction.DOWN)
+            self.udp = UdpEndpoint(cfg["bind_host"], cfg["bind_port"])
             Path(cfg["store_dir"]).mkdir(parents=True, exist_ok=True)
             self.store = RecordStore(os.path.join(cfg["store_dir"], f"{self.satellite_id}.sqlite"),
                                      capacity_bytes=cfg["store_capacity_bytes"],
                                      capacity_records=cfg["store_capacity_records"])
-            self.channel = Channel(impairments_from(cfg))
-            self.udp = UdpEndpoint(cfg["bind_host"], cfg["bind_port"])
         except (LinkError, OSError) as exc:
+            if getattr(self, "udp", None) is not None:
+                self.udp.close()
             raise ConfigurationError(str(exc)) from None
         self.ground_address = (cfg["ground_host"], cfg["ground_port"])
         # Security sequence numbers must never repeat, even after kill -9: reserve blocks in the store.
@@ -324,8 +326,10 @@ class DownlinkTxNode(SbamtiNode):
         self._link_status_pub.publish(msg)
 
     def destroy_node(self) -> None:
-        self.udp.close()
-        self.store.close()
+        for name in ('udp', 'store'):     # whatever a failed construction got to open
+            resource = getattr(self, name, None)
+            if resource is not None:
+                resource.close()
         super().destroy_node()
 
 

@@ -11,7 +11,9 @@ constant-gamma clutter with range ambiguities and Earth rotation, targets; ``sba
 ``sbamti.radar.clutter``).
 Randomness per dwell comes from ``default_rng([seed, catalog number, dwell index])``, so a run is
 the same at any replay speed. One instance (``publish_truth``) also publishes ``/truth/targets`` at
-each orbit-state epoch, for evaluation only.
+each orbit-state epoch, for evaluation only. Ground commands arrive on ``uplink/commands`` (from
+downlink_tx, once authenticated): ``RADAR_MODE_STANDBY`` stops the dwells until ``SEARCH``;
+``SET_AREAS_OF_INTEREST`` limits the schedule to the named scenario areas (none named = all).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from sbamti.ros.arrays import complex_to_interleaved, to_field
 from sbamti.ros.node import SbamtiNode, run_node
 from sbamti.ros.params import ParamSpec, declare_and_read
 from sbamti.timeutil import split_ns, stamp_ns
-from sbamti_msgs.msg import OrbitState, RadarDwell, TruthTarget, TruthTargetArray
+from sbamti_msgs.msg import OrbitState, RadarDwell, TruthTarget, TruthTargetArray, UplinkCommand
 
 FIDELITIES = ("statistical", "iq")
 
@@ -65,6 +67,8 @@ PARAMETERS = (
 DWELL_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_LAST)
 STATE_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 TRUTH_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+# As downlink_tx publishes them: a restarted radar_sim replays the recent commands in order.
+COMMAND_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 
 
 def hermite_state(t0: float, p0, v0, t1: float, p1, v1, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -99,6 +103,9 @@ class RadarSimNode(SbamtiNode):
         cells = [area_cells(area, cfg["cell_spacing_m"]) for area in self.scenario.areas]
         lat = np.concatenate([c[0] for c in cells]) if cells else np.empty(0)
         lon = np.concatenate([c[1] for c in cells]) if cells else np.empty(0)
+        self.cell_area = np.concatenate([np.full(len(c[0]), i) for i, c in enumerate(cells)]) if cells \
+            else np.empty(0, dtype=int)
+        self.standby = False
         self.scheduler = BeamScheduler(lat, lon, np.radians(self.radar.grazing_min_deg),
                                        np.radians(self.radar.grazing_max_deg),
                                        np.radians(self.radar.azimuth_scan_limit_deg))
@@ -110,6 +117,7 @@ class RadarSimNode(SbamtiNode):
         self._truth_pub = self.create_publisher(TruthTargetArray, "/truth/targets", TRUTH_QOS) \
             if cfg["publish_truth"] else None
         self.create_subscription(OrbitState, "orbit/state", self._on_state, STATE_QOS)
+        self.create_subscription(UplinkCommand, "uplink/commands", self._on_command, COMMAND_QOS)
         self.get_logger().info(
             f"scenario {self.scenario.name!r}: {len(self.scenario.targets)} targets, {len(self.scheduler)} beam cells; "
             f"{self.fidelity} dwells at {cfg['dwell_rate_hz']:g} Hz")
@@ -135,6 +143,33 @@ class RadarSimNode(SbamtiNode):
             self.dwells_between(previous, msg)
         self._previous = msg
 
+    def _on_command(self, msg: UplinkCommand) -> None:
+        """Radar commands from the ground (accepted by downlink_tx): mode, and the areas to cover."""
+        if msg.kind == UplinkCommand.KIND_SET_RADAR_MODE:
+            if msg.radar_mode not in (UplinkCommand.RADAR_MODE_STANDBY, UplinkCommand.RADAR_MODE_SEARCH):
+                self.reject("uplink/commands:unknown_mode", f"command {msg.command_id}: radar_mode {msg.radar_mode}")
+                return
+            standby = msg.radar_mode == UplinkCommand.RADAR_MODE_STANDBY
+            if self.standby and not standby:   # resume with a fresh look
+                per_look = len(self.radar.prf_set_hz)
+                self._dwell_index = -(-self._dwell_index // per_look) * per_look
+            self.standby = standby
+        elif msg.kind == UplinkCommand.KIND_SET_AREAS_OF_INTEREST:
+            names = [a.name for a in self.scenario.areas]
+            unknown = [n for n in msg.area_names if n not in names]
+            if unknown:
+                self.reject("uplink/commands:unknown_area", f"command {msg.command_id}: areas {unknown} are not in "
+                                                            f"scenario {self.scenario.name!r} (it has {names})")
+                return
+            chosen = [names.index(n) for n in msg.area_names] or list(range(len(names)))
+            self.scheduler.enabled = np.isin(self.cell_area, chosen)
+        else:
+            return   # not a radar command
+        self.messages_in += 1
+        what = (("standby" if self.standby else "search") if msg.kind == UplinkCommand.KIND_SET_RADAR_MODE
+                else f"areas of interest {list(msg.area_names) or 'all'}")
+        self.get_logger().info(f"uplink command {msg.command_id}: {what}")
+
     # -- dwells -------------------------------------------------------------------------------
     def dwells_between(self, first: OrbitState, second: OrbitState) -> list[RadarDwell]:
         """Publish the dwells with times in [first, second) (and return them)."""
@@ -159,6 +194,8 @@ class RadarSimNode(SbamtiNode):
     def dwell(self, utc_ns: int, sat_pos, sat_vel, state: OrbitState) -> RadarDwell | None:
         """The next dwell: a new look starts on the least recently visited visible cell; its remaining
         dwells stay on that cell, one per PRF of the set (PRF diversity for velocity ambiguity)."""
+        if self.standby:
+            return None
         dwells_in_look = len(self.radar.prf_set_hz)
         look_index, dwell_in_look = divmod(self._dwell_index, dwells_in_look)   # looks are never cut short
         if dwell_in_look == 0:

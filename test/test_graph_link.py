@@ -264,7 +264,7 @@ def test_commands_are_executed_once_and_forgeries_and_replays_are_refused(launch
     executed = graph.wait_for_messages(f"/{SAT}/uplink/commands", count=1, timeout=30,
                                        predicate=lambda c: c.command_id == 900)
     assert executed[0].kind == UplinkCommand.KIND_SET_RADAR_MODE and executed[0].radar_mode == 0
-    graph.wait_for_messages(acks, count=1, timeout=30, predicate=lambda a: a.command_id == 900)
+    standby_ack = graph.wait_for_messages(acks, count=1, timeout=30, predicate=lambda a: a.command_id == 900)[0]
 
     def refused(m):
         c = _counters(m)
@@ -276,4 +276,7 @@ def test_commands_are_executed_once_and_forgeries_and_replays_are_refused(launch
     assert [c.command_id for c in graph.messages(f"/{SAT}/uplink/commands")].count(900) == 1   # executed once
     assert 901 not in [c.command_id for c in graph.messages(f"/{SAT}/uplink/commands")]
     assert all(_key(m)[0] < 10**6 for m in graph.messages(GROUND))
+    # radar_sim obeyed the standby command: no dwell later than its execution onboard (+ 3 s of sim time).
+    executed_ns = stamp_ns(standby_ack.header.stamp)
+    assert not [m for m in graph.messages(ONBOARD) if stamp_ns(m.header.stamp) > executed_ns + 3 * 10**9]
     assert graph.shutdown() == 0

@@ -145,3 +145,28 @@ def test_detector_finds_a_target_injected_in_an_iq_dwell(ros_context):
     assert best.snr_db > 20.0
     node.destroy_node()
     detector.destroy_node()
+
+
+def test_uplink_commands_set_standby_and_the_areas_of_interest(ros_context):
+    from sbamti_msgs.msg import UplinkCommand
+    node = _node(ros_context, dwell_rate_hz=5.0)
+    states = _states([START_NS + k * 10**9 for k in range(5)])
+    assert len(node.dwells_between(states[0], states[1])) == 5          # 'near' is in view: a dwell every 0.2 s
+    node._on_command(UplinkCommand(command_id=1, kind=UplinkCommand.KIND_SET_RADAR_MODE,
+                                   radar_mode=UplinkCommand.RADAR_MODE_STANDBY))
+    assert node.dwells_between(states[1], states[2]) == []
+    node._on_command(UplinkCommand(command_id=2, kind=UplinkCommand.KIND_SET_RADAR_MODE,
+                                   radar_mode=UplinkCommand.RADAR_MODE_SEARCH))
+    resumed = node.dwells_between(states[2], states[3])
+    assert len(resumed) == 5 and resumed[0].dwell_in_look == 0
+    # Only the far area (on the other side of the Earth, never visible here): no dwells.
+    node._on_command(UplinkCommand(command_id=3, kind=UplinkCommand.KIND_SET_AREAS_OF_INTEREST, area_names=["far"]))
+    assert node.dwells_between(states[3], states[4]) == []
+    # Unknown names and modes are refused and change nothing.
+    node._on_command(UplinkCommand(command_id=4, kind=UplinkCommand.KIND_SET_AREAS_OF_INTEREST, area_names=["mars"]))
+    node._on_command(UplinkCommand(command_id=5, kind=UplinkCommand.KIND_SET_RADAR_MODE, radar_mode=7))
+    assert node.rejections == {"uplink/commands:unknown_area": 1, "uplink/commands:unknown_mode": 1}
+    assert node.scheduler.enabled.sum() == (node.cell_area == 1).sum()
+    node._on_command(UplinkCommand(command_id=6, kind=UplinkCommand.KIND_SET_AREAS_OF_INTEREST, area_names=[]))
+    assert node.scheduler.enabled.all()
+    node.destroy_node()

@@ -131,7 +131,7 @@ _CHUNK = 16384
 _SMALL = 512
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")   # x/0 gives inf/nan as in numpy, not ZeroDivisionError
 def _geodetic_kernel(r):
     """Vermeille (2002) point by point (the loop of ``_geodetic_numpy``): no temporaries, and no
     per-call numpy overhead, which dominated for the few points of one dwell (25 us for 20 points)."""

@@ -249,7 +249,10 @@ def _native_records(data: bytes, offset: int, count: int) -> np.ndarray:
     for name, wire_name in _SHARED:
         out[name] = wire[wire_name]
     out["position_covariance_ecef"] = wire["covariance_upper"][:, _FULL_FROM_UPPER]
-    with np.errstate(all="ignore"):   # garbage positions (near the centre, NaN) give NaN, quietly
+    if count > 256:
+        with np.errstate(all="ignore"):   # garbage positions (near the centre, NaN) give NaN, quietly
+            lat, lon, alt = ecef_to_geodetic(out["position_ecef"])
+    else:   # the compiled path for few points raises no floating-point warnings (and errstate costs ~3 us)
         lat, lon, alt = ecef_to_geodetic(out["position_ecef"])
     out["latitude_rad"] = lat
     out["longitude_rad"] = lon

@@ -98,6 +98,7 @@ class BeamScheduler:
         self.grazing_min_rad, self.grazing_max_rad = grazing_min_rad, grazing_max_rad
         self.max_scan_sine = float(np.sin(max_scan_rad))
         self.last_visit_ns = np.full(self.cells_lat_rad.size, np.iinfo(np.int64).min, dtype=np.int64)
+        self.enabled = np.ones(self.cells_lat_rad.size, dtype=bool)   # cells the schedule may use
 
     def __len__(self) -> int:
         return self.cells_lat_rad.size
@@ -109,11 +110,11 @@ class BeamScheduler:
         return np.arcsin(np.clip(sine, -1.0, 1.0))
 
     def visible(self, sat_pos_ecef_m: np.ndarray, sat_vel_ecef_mps: np.ndarray | None = None) -> np.ndarray:
-        """Boolean (K,): cells within the grazing limits (and the scan limit, given the velocity)."""
+        """Boolean (K,): enabled cells within the grazing limits (and the scan limit, given the velocity)."""
         if not len(self):
             return np.zeros(0, dtype=bool)
         grazing = self.grazing_rad(sat_pos_ecef_m)
-        ok = (grazing >= self.grazing_min_rad) & (grazing <= self.grazing_max_rad)
+        ok = (grazing >= self.grazing_min_rad) & (grazing <= self.grazing_max_rad) & self.enabled
         if sat_vel_ecef_mps is not None:
             axis = inertial_velocity_ecef(sat_pos_ecef_m, sat_vel_ecef_mps)
             axis /= np.linalg.norm(axis)

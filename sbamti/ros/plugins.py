@@ -23,6 +23,8 @@ PLUGINS: dict[str, str] = {
     "sbamti::OrbitState": "sbamti_nodes.orbit_state:OrbitStateNode",
     "sbamti::RadarSim": "sbamti_nodes.radar_sim:RadarSimNode",
     "sbamti::OnboardDetector": "sbamti_nodes.onboard_detector:OnboardDetectorNode",
+    "sbamti::DownlinkTx": "sbamti_nodes.downlink_tx:DownlinkTxNode",
+    "sbamti::DownlinkRx": "sbamti_nodes.downlink_rx:DownlinkRxNode",
 }
 
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*\Z")
