@@ -6,6 +6,7 @@ import time
 
 import bench_detector
 import bench_link_fuzz
+import bench_link_store
 import bench_link_throughput
 import bench_message_arrays
 import bench_message_rate
@@ -45,6 +46,9 @@ def main() -> None:
     print("== bench_link_throughput ==", flush=True)
     link = bench_link_throughput.run()
     print(bench_link_throughput.report(link), end="\n\n")
+
+    print("== bench_link_store ==", flush=True)
+    print(bench_link_store.report(bench_link_store.run()), end="\n\n")
 
     print("== bench_link_fuzz ==", flush=True)
     fuzz = bench_link_fuzz.run(inputs=1_000_000)

@@ -30,7 +30,7 @@ from sbamti.link.packets import Apid, Direction
 from sbamti.link.payloads import (CommandKind, DwellDetections, decode_command_ack, decode_detections,
                                   decode_housekeeping, encode_ack, encode_command, encode_nak, join_parts)
 from sbamti.link.security import Keyring
-from sbamti.link.store import StateFile
+from sbamti.link.state import StateFile
 from sbamti.link.udp import UdpEndpoint
 from sbamti.ros.link_messages import (command_ack_to_message, command_from_message, dwell_to_message,
                                       housekeeping_to_message)
@@ -115,11 +115,11 @@ class DownlinkRxNode(SbamtiNode):
         self.by_satellite: dict[str, int] = {}
         # Replay windows and ledgers of every satellite heard before a restart are restored before the
         # first datagram is read, so an old frame replayed at start-up is refused like any other.
-        for key in self.state.items():
+        for key in self.state.state_items():
             if key.startswith("replay_highest:"):
                 self._link(int(key.split(":", 1)[1]))
         self.commands = CommandTracker(retry_s=cfg["command_retry_s"])
-        self._next_command_id = int(self.state.get("next_command_id", 1))
+        self._next_command_id = int(self.state.get_state("next_command_id", 1))
 
         self._detections_pub = self.create_publisher(DetectionArray, "detections", DETECTIONS_QOS)
         self._housekeeping_pub = self.create_publisher(NodeStatus, "housekeeping", HOUSEKEEPING_QOS)
@@ -140,10 +140,10 @@ class DownlinkRxNode(SbamtiNode):
         link = self.links.get(spi)
         if link is None:
             link = self.links[spi] = SatelliteLink(spi)
-            highest = int(self.state.get(f"replay_highest:{spi}", 0))
+            highest = int(self.state.get_state(f"replay_highest:{spi}", 0))
             if highest:
                 self.deframer.replay_window(spi).restore(highest)
-            link.ledger.restore(int(self.state.get(f"cumulative:{spi}", 0)))
+            link.ledger.restore(int(self.state.get_state(f"cumulative:{spi}", 0)))
             link.reorder = ReorderBuffer(self.cfg["in_order_hold_s"], next_expected=link.ledger.cumulative + 1)
         return link
 
@@ -223,8 +223,8 @@ class DownlinkRxNode(SbamtiNode):
                 cumulative, ranges = ledger.ack_content()
                 self._send(link, Apid.LINK_ACK, encode_ack(cumulative, ranges))
                 link.acked_through = mark
-                self.state.put(f"cumulative:{link.spi}", ledger.cumulative)
-                self.state.put(f"replay_highest:{link.spi}", self.deframer.replay_window(link.spi).highest)
+                self.state.put_states({f"cumulative:{link.spi}": ledger.cumulative,
+                                       f"replay_highest:{link.spi}": self.deframer.replay_window(link.spi).highest})
             missing = ledger.gaps_to_nak(now_wall, holdoff_s=self.cfg["nak_holdoff_s"],
                                          repeat_s=self.cfg["nak_repeat_s"])
             if missing:
@@ -261,7 +261,7 @@ class DownlinkRxNode(SbamtiNode):
         if command_id == 0:
             command_id = self._next_command_id
         self._next_command_id = max(self._next_command_id, command_id + 1)
-        self.state.put("next_command_id", self._next_command_id)
+        self.state.put_state("next_command_id", self._next_command_id)
         try:
             payload = encode_command(command_from_message(msg, command_id))
         except LinkError as exc:

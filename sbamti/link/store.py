@@ -23,19 +23,18 @@ from __future__ import annotations
 import dataclasses
 import operator
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sbamti.link.errors import LinkError
+from sbamti.link.state import KeyValueState
 
-__all__ = ["COUNTER_NAMES", "OfferResult", "Record", "RecordStore", "StateFile", "StoreStats"]
+__all__ = ["COUNTER_NAMES", "OfferResult", "Record", "RecordStore", "StoreStats"]
 
 SCHEMA_VERSION = 1
 MAX_APID = 0x7FF
 MAX_LINK_SEQUENCE = 0xFFFF_FFFF
-_LOCK_TIMEOUT_S = 1.0      # how long to wait for a file another process holds before refusing it
 # CCSDS sequence flags (values of sbamti.link.packets.SequenceFlags; plain ints here).
 _CONTINUATION, _FIRST, _LAST, _UNSEGMENTED = 0, 1, 2, 3
 
@@ -48,7 +47,6 @@ COUNTER_NAMES = (
     "records_accepted",         # records (parts) stored
     "records_rejected",         # parts of rejected offers
     "records_evicted",          # stored records dropped to make room (unsent or in flight)
-    "records_evicted_in_flight",  # of which were in flight (sent, unacknowledged)
     "records_coalesced",        # unsent records replaced by a newer offer with the same coalesce_key
     "records_acknowledged",     # records deleted by an acknowledgement
     "transmissions",            # first transmissions (a link sequence was assigned)
@@ -89,51 +87,6 @@ CREATE TABLE IF NOT EXISTS dedupe (seq INTEGER PRIMARY KEY, key TEXT NOT NULL UN
 CREATE TABLE IF NOT EXISTS commands (seq INTEGER PRIMARY KEY, command_id INTEGER NOT NULL UNIQUE,
                                      status INTEGER NOT NULL, message TEXT NOT NULL);
 """
-
-
-def _connect(path: str, what: str) -> sqlite3.Connection:
-    """Open ``path`` in WAL mode, synchronous=NORMAL, exclusive locking; LinkError naming the path."""
-    try:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=_LOCK_TIMEOUT_S)
-    except sqlite3.Error as exc:
-        raise LinkError(f"path: cannot open {path!r} as {what}: {exc}") from None
-    try:
-        db.execute("PRAGMA locking_mode=EXCLUSIVE")
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("BEGIN IMMEDIATE")      # takes the exclusive lock now: a second opener fails here
-        db.execute("COMMIT")
-    except sqlite3.Error as exc:
-        db.close()
-        if "locked" in str(exc):
-            raise LinkError(f"path: {path!r} is in use by another process") from None
-        raise LinkError(f"path: cannot use {path!r} as {what}: {exc}") from None
-    return db
-
-
-_STATE_TABLE = "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value) WITHOUT ROWID"
-_StateValue = int | float | str | bytes
-
-
-def _check_state(values: Mapping[str, _StateValue]) -> None:
-    for key, value in values.items():
-        if not isinstance(key, str):
-            raise LinkError(f"state key: expected str, received {key!r}")
-        if not isinstance(value, (int, float, str, bytes)):
-            raise LinkError(f"state {key}: expected int, float, str or bytes, received {type(value).__name__}")
-
-
-def _put_state(db: sqlite3.Connection, values: Mapping[str, _StateValue]) -> None:
-    db.executemany("INSERT INTO state VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                   values.items())
-
-
-def _reserve(db: sqlite3.Connection, key: str, count: int, first: int) -> int:
-    row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
-    start = first if row is None else _int(f"state {key}", row[0], 0, 2**63 - 1)
-    _put_state(db, {key: start + count})
-    return start
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +213,7 @@ def _sequence_flags(part: int, parts: int) -> int:
     return _LAST if part == parts - 1 else _CONTINUATION
 
 
-class RecordStore:
+class RecordStore(KeyValueState):
     """Priority store-and-forward queue of downlink records in one sqlite3 file.
 
     Parameters
@@ -283,13 +236,11 @@ class RecordStore:
         self.capacity_records = _int("capacity_records", capacity_records, 1, 2**62)
         self.dedupe_memory = _int("dedupe_memory", dedupe_memory, 0, 2**62)
         self.command_memory = _int("command_memory", command_memory, 0, 2**62)
-        self._lock = threading.RLock()
-        self._db: sqlite3.Connection | None = _connect(self.path, "a record store")
+        super().__init__(self.path, "a record store")
         try:
             self._open()
         except BaseException:
-            self._db.close()
-            self._db = None
+            self.close()
             raise
 
     # ------------------------------------------------------------------ set-up
@@ -298,7 +249,7 @@ class RecordStore:
         assert db is not None
         db.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _SCHEMA.split(";") + [_STATE_TABLE]:
+            for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
             version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -322,19 +273,6 @@ class RecordStore:
         self._counters.update(db.execute("SELECT name, value FROM counters"))
         self._dropped = dict(db.execute("SELECT apid, records FROM dropped"))
         self._priorities = dict(db.execute("SELECT apid, priority FROM priorities"))
-
-    def close(self) -> None:
-        """Close the file (idempotent). Everything committed is already durable."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def __enter__(self) -> RecordStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[tuple[sqlite3.Connection, _Delta]]:
@@ -438,7 +376,7 @@ class RecordStore:
                                       (coalesce_key,)).fetchall()
             need_bytes = self._bytes - sum(s for _, s in replaced) + size - self.capacity_bytes
             need_records = self._records - len(replaced) + count - self.capacity_records
-            victims: list[tuple[int, int, int, bool]] = []
+            victims: list[tuple[int, int, int]] = []
             if need_bytes > 0 or need_records > 0:
                 excluded = {rid for rid, _ in replaced}
                 planned = self._plan_eviction(db, priority, need_bytes, need_records, excluded)
@@ -452,10 +390,8 @@ class RecordStore:
                 db.executemany("DELETE FROM records WHERE record_id = ?", gone)
             delta.count("records_coalesced", len(replaced))
             evicted: dict[int, int] = {}
-            for _, victim_apid, _, in_flight in victims:
+            for _, victim_apid, _ in victims:
                 evicted[victim_apid] = evicted.get(victim_apid, 0) + 1
-                delta.in_flight -= in_flight
-                delta.count("records_evicted_in_flight", int(in_flight))
             delta.count("records_evicted", len(victims))
             for victim_apid, n in evicted.items():
                 delta.drop(victim_apid, n)
@@ -486,22 +422,10 @@ class RecordStore:
 
     @staticmethod
     def _plan_eviction(db: sqlite3.Connection, priority: int, need_bytes: int, need_records: int,
-                       excluded: set[int]) -> list[tuple[int, int, int, bool]] | None:
-        """Victims (record_id, apid, size, in_flight) freeing enough room, or None if impossible."""
-        victims: list[tuple[int, int, int, bool]] = []
+                       excluded: set[int]) -> list[tuple[int, int, int]] | None:
+        """Unsent victims (record_id, apid, size) freeing enough room, or None if impossible."""
+        victims: list[tuple[int, int, int]] = []
         freed_bytes = freed_records = 0
-
-        def take(rows: Iterable[tuple[int, int, int]], in_flight: bool) -> bool:
-            nonlocal freed_bytes, freed_records
-            for record_id, apid, size in rows:
-                if record_id in excluded:
-                    continue
-                victims.append((record_id, apid, size, in_flight))
-                freed_bytes += size
-                freed_records += 1
-                if freed_bytes >= need_bytes and freed_records >= need_records:
-                    return True
-            return False
 
         level = -1
         while True:  # unsent, one priority level at a time (uses the records_unsent index)
@@ -510,10 +434,16 @@ class RecordStore:
             if row is None:
                 break
             level = row[0]
-            rows = db.execute("SELECT record_id, apid, size_bytes FROM records "
-                              "WHERE link_sequence IS NULL AND priority = ? ORDER BY record_id", (level,))
-            if take(rows, False):
-                return victims
+            for record_id, apid, size in db.execute("SELECT record_id, apid, size_bytes FROM records "
+                                                    "WHERE link_sequence IS NULL AND priority = ? ORDER BY record_id",
+                                                    (level,)):
+                if record_id in excluded:
+                    continue
+                victims.append((record_id, apid, size))
+                freed_bytes += size
+                freed_records += 1
+                if freed_bytes >= need_bytes and freed_records >= need_records:
+                    return victims
         return None   # in-flight records are never evicted (see offer)
 
     # ------------------------------------------------------------------ sending
@@ -669,32 +599,11 @@ class RecordStore:
         return dict(self._priorities)
 
     # ------------------------------------------------------------------ node state
-    def get_state(self, key: str, default: object = None) -> object:
-        """Value stored under ``key`` (int, float, str or bytes), or ``default``."""
-        with self._lock:
-            row = self._require_open().execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
-        return default if row is None else row[0]
-
-    def put_state(self, key: str, value: _StateValue) -> None:
-        """Store one value (one transaction)."""
-        self.put_states({key: value})
-
-    def put_states(self, values: Mapping[str, _StateValue]) -> None:
-        """Store several values in one transaction."""
-        _check_state(values)
+    @contextmanager
+    def _state_transaction(self) -> Iterator[sqlite3.Connection]:
+        """Key/value writes (``put_state``, ``reserve``) share the store's transactions."""
         with self._transaction() as (db, _):
-            _put_state(db, values)
-
-    def reserve(self, key: str, count: int, *, first: int = 1) -> int:
-        """Reserve ``count`` consecutive numbers of the counter ``key``; returns the first one.
-
-        The counter starts at ``first``. The caller may use [returned, returned + count) and must
-        reserve again before going beyond; after a crash, numbering resumes after the last
-        reservation, so no number is used twice (e.g. the security sequence, in blocks of 1024).
-        """
-        count = _int("count", count, 1, 2**62)
-        with self._transaction() as (db, _):
-            return _reserve(db, key, count, first)
+            yield db
 
     def remember_command(self, command_id: int, status: int, message: str = "") -> None:
         """Persist the result of an executed uplink command (the newest ``command_memory`` are kept)."""
@@ -716,11 +625,6 @@ class RecordStore:
         return None if row is None else (row[0], row[1])
 
     # ------------------------------------------------------------------ inspection
-    def _require_open(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise LinkError(f"path: record store {self.path!r} is closed")
-        return self._db
-
     @property
     def record_count(self) -> int:
         """Records stored (unsent and in flight)."""
@@ -770,77 +674,3 @@ class RecordStore:
             rows = self._require_open().execute(
                 f"SELECT {_RECORD_COLUMNS} FROM records ORDER BY record_id").fetchall()
         return [Record(*row) for row in rows]
-
-
-class StateFile:
-    """Small persistent key/value state in a sqlite3 file of its own (e.g. the ground's ARQ and
-    security state). Same durability as :class:`RecordStore` (WAL, synchronous=NORMAL: survives
-    kill -9; FULL would be needed for power loss), one transaction per call, exclusive to one
-    process. Values are int, float, str or bytes.
-    """
-
-    def __init__(self, path: str) -> None:
-        self.path = str(path)
-        self._lock = threading.RLock()
-        self._db: sqlite3.Connection | None = _connect(self.path, "a state file")
-        self._db.execute(_STATE_TABLE)
-
-    def get(self, key: str, default: object = None) -> object:
-        """Value stored under ``key``, or ``default``."""
-        with self._lock:
-            row = self._require_open().execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
-        return default if row is None else row[0]
-
-    def put(self, key: str, value: _StateValue) -> None:
-        """Store one value (one transaction)."""
-        self.put_many({key: value})
-
-    def put_many(self, values: Mapping[str, _StateValue]) -> None:
-        """Store several values in one transaction."""
-        _check_state(values)
-        with self._lock:
-            db = self._require_open()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                _put_state(db, values)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-
-    def reserve(self, key: str, count: int, *, first: int = 1) -> int:
-        """Same as :meth:`RecordStore.reserve`: returns the first of ``count`` fresh numbers of ``key``."""
-        count = _int("count", count, 1, 2**62)
-        with self._lock:
-            db = self._require_open()
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                start = _reserve(db, key, count, first)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-        return start
-
-    def items(self) -> dict[str, object]:
-        """Every stored key and value."""
-        with self._lock:
-            return dict(self._require_open().execute("SELECT key, value FROM state"))
-
-    def _require_open(self) -> sqlite3.Connection:
-        if self._db is None:
-            raise LinkError(f"path: state file {self.path!r} is closed")
-        return self._db
-
-    def close(self) -> None:
-        """Close the file (idempotent)."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def __enter__(self) -> StateFile:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
