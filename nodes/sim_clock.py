@@ -34,6 +34,9 @@ PARAMETERS = (
               minimum=0.0, read_only=True),
     ParamSpec("wait_for_subscribers", 0, "hold sim time at start_epoch until this many nodes subscribe to /clock",
               minimum=0, read_only=True),
+    ParamSpec("linger_s", 0.0, "after duration_s, hold sim time at its end this many wall seconds before exiting, "
+              "so work still in the pipeline (detector backlog, downlink) can finish (s)", minimum=0.0,
+              maximum=3600.0, read_only=True),
     ParamSpec("settle_s", 1.0, "after wait_for_subscribers is met, keep holding this many wall seconds, so the "
               "subscribers' side of discovery completes too (s)", minimum=0.0, maximum=60.0, read_only=True),
 )
@@ -58,6 +61,8 @@ class SimClockNode(SbamtiNode):
         self._wall_start: float | None = None
         self._wait_for_subscribers = cfg["wait_for_subscribers"]
         self._settle_s = cfg["settle_s"]
+        self._linger_s = cfg["linger_s"]
+        self._linger_until: float | None = None
         self._subscribers_met_at: float | None = None if self._wait_for_subscribers else -1e9
         self.finished = False
         period = 1.0 / cfg["publish_rate_hz"] if cfg["rate"] > 0 else 0.0
@@ -83,6 +88,11 @@ class SimClockNode(SbamtiNode):
 
     def _tick(self) -> None:
         wall_now = time.monotonic()
+        if self._linger_until is not None:          # time has ended: hold it while the pipeline drains
+            self._pub.publish(self._msg)
+            if wall_now >= self._linger_until:
+                self._stop()
+            return
         if self._wall_start is None:
             if self._holding(wall_now):
                 # Hold at the start epoch: nodes already know the date, but time does not run yet.
@@ -95,11 +105,18 @@ class SimClockNode(SbamtiNode):
         self._pub.publish(self._msg)
         self.messages_out += 1
         if last:
-            self._timer.cancel()
-            self.finished = True
-            self.get_logger().info(f"sim time reached {format_utc_epoch_ns(now_ns)}: stopping")
-            self.publish_status()
-            self.context.try_shutdown()
+            self.get_logger().info(f"sim time reached {format_utc_epoch_ns(now_ns)}"
+                                   + (f": holding it {self._linger_s:g} s" if self._linger_s else ": stopping"))
+            if self._linger_s:
+                self._linger_until = wall_now + self._linger_s
+            else:
+                self._stop()
+
+    def _stop(self) -> None:
+        self._timer.cancel()
+        self.finished = True
+        self.publish_status()
+        self.context.try_shutdown()
 
 
 def main(args=None) -> int:

@@ -165,7 +165,11 @@ def main(argv: list[str] | None = None) -> int:
             graph.subscribe(f"/{sat}/orbit/contacts", "sbamti_msgs/msg/ContactWindowArray", qos=latched)
         for node in nodes:
             graph.subscribe(f"{node}/status", "sbamti_msgs/msg/NodeStatus", qos=latched)
-        graph.wait_ready(nodes=nodes, timeout=60)
+        try:
+            graph.wait_ready(nodes=nodes, timeout=60)
+        except TimeoutError as exc:
+            print(f"sbamti demo: {exc}\n--- the graph's output ---\n{graph.output()[-6000:]}", file=sys.stderr)
+            return 1
         graph.wait_matched(state_topics + dwell_topics + detection_topics + ["/truth/targets"], timeout=30)
         # the observer's /clock subscription is the last one sim_clock waits for: time runs from here
         graph.subscribe("/clock", "rosgraph_msgs/msg/Clock", qos=record_all)

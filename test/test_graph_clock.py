@@ -47,6 +47,18 @@ def test_clock_advances_at_the_rate_factor(launch_graph):
     assert _sim_seconds(msgs[-1]) - START_2028_NS / 1e9 < 60.0
 
 
+def test_clock_holds_the_end_of_sim_time_for_linger_s_then_stops_the_graph(launch_graph):
+    graph = launch_graph(GRAPH, rate=5.0, duration_s=1.0, linger_s=1.5)
+    recorder = graph.subscribe("/clock", "rosgraph_msgs/msg/Clock")
+    assert graph.process.wait(timeout=30) == 0
+    with graph.observer._cond:
+        msgs, times = list(recorder.messages), list(recorder.receive_times)
+    end_ns = START_2028_NS + 10**9
+    at_end = [t for m, t in zip(msgs, times) if m.clock.sec * 10**9 + m.clock.nanosec == end_ns]
+    assert all(m.clock.sec * 10**9 + m.clock.nanosec <= end_ns for m in msgs)     # never past the end
+    assert at_end and at_end[-1] - at_end[0] == pytest.approx(1.5, abs=0.3)        # held ~1.5 s wall
+
+
 def test_namespaces_remap_param_file_and_sim_time_reach_the_node(launch_graph):
     graph = launch_graph(GRAPH, rate=2.0, start_epoch="2030-06-01T12:00:00Z")
     graph.wait_ready(nodes=["/sim_clock", LISTENER],

@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 SCENARIO = Path(__file__).parent / "radar_data" / "scripted_target.yaml"
 TLE = REPO / "config" / "constellations" / "small_4sat.tle"
 KEYS = REPO / "config" / "link" / "demo.keys"
+STATIONS = REPO / "config" / "ground_stations.yaml"
 SAT = "sbamti_001"
 START = "2028-01-01T00:00:00Z"
 RECORD_ALL = QoSProfile(history=HistoryPolicy.KEEP_ALL, depth=1000, reliability=ReliabilityPolicy.RELIABLE)
@@ -52,7 +53,7 @@ class Link:
 
 
 def _launch_file(path: Path, link: Link, *, rate: float, tx: dict, rx: dict, tx_respawn: bool = False,
-                 dwell_rate_hz: float = 5.0) -> Path:
+                 dwell_rate_hz: float = 5.0, stations: bool = False) -> Path:
     """sim_clock → orbit_state → radar_sim → onboard_detector → downlink_tx ⇒ UDP ⇒ downlink_rx."""
     def node(exe, params, namespace=f"/{SAT}", **extra):
         return {"node": {"pkg": "sbamti", "exec": exe, "name": exe, "namespace": namespace, **extra,
@@ -66,7 +67,8 @@ def _launch_file(path: Path, link: Link, *, rate: float, tx: dict, rx: dict, tx_
         {"node": {"pkg": "sbamti", "exec": "sim_clock", "name": "sim_clock", "on_exit": "shutdown",
                   "param": [{"name": "rate", "value": rate}, {"name": "start_epoch", "value": START},
                             {"name": "wait_for_subscribers", "value": 6}]}},
-        node("orbit_state", {"tle_file": str(TLE), "satellites": [SAT], "layout": "namespace"}),
+        node("orbit_state", {"tle_file": str(TLE), "satellites": [SAT], "layout": "namespace",
+                             "ground_stations_file": str(STATIONS) if stations else ""}),
         node("radar_sim", {"scenario_file": str(SCENARIO), "dwell_rate_hz": dwell_rate_hz, "cell_spacing_m": 2000.0,
                            "num_range_bins": 200}),
         node("onboard_detector", {"assumed_altitude_m": 10000.0, "altitude_std_m": 300.0}),
@@ -78,10 +80,11 @@ def _launch_file(path: Path, link: Link, *, rate: float, tx: dict, rx: dict, tx_
 
 
 def _start(launch_graph, tmp_path: Path, *, rate: float = 10.0, tx: dict | None = None, rx: dict | None = None,
-           tx_respawn: bool = False, dwell_rate_hz: float = 5.0):
+           tx_respawn: bool = False, dwell_rate_hz: float = 5.0, stations: bool = False):
     link = Link(tmp_path)
     graph = launch_graph(_launch_file(tmp_path / "link.launch.yaml", link, rate=rate, tx=tx or {}, rx=rx or {},
-                                      tx_respawn=tx_respawn, dwell_rate_hz=dwell_rate_hz))
+                                      tx_respawn=tx_respawn, dwell_rate_hz=dwell_rate_hz,
+                                      stations=stations))
     graph.subscribe(ONBOARD, "sbamti_msgs/msg/DetectionArray", qos=LATCHED_ALL)
     graph.subscribe(GROUND, "sbamti_msgs/msg/DetectionArray", qos=RECORD_ALL)
     graph.subscribe(f"/{SAT}/downlink/status", "sbamti_msgs/msg/LinkStatus", qos=RECORD_ALL)
@@ -180,6 +183,27 @@ def test_outage_of_minutes_buffers_everything_then_delivers_in_order(launch_grap
     # Nothing reached the ground during the outage.
     rx = [m for m in graph.messages("/ground/downlink/status") if m.endpoint_id == "ground" and 25 < sim_s(m) < 195]
     assert len(rx) > 5 and len({m.packets_received for m in rx}) == 1
+    assert graph.shutdown() == 0
+
+
+def test_contacts_mode_holds_everything_until_the_first_pass_then_delivers_it(launch_graph, tmp_path):
+    graph, _ = _start(launch_graph, tmp_path, rate=60.0, tx={"mode": "contacts"}, dwell_rate_hz=2.0, stations=True)
+    contacts = graph.wait_for_messages(f"/{SAT}/orbit/contacts", "sbamti_msgs/msg/ContactWindowArray", count=1,
+                                       timeout=30)[0]
+    first = contacts.windows[0]
+    aos_ns, los_ns = stamp_ns(first.aos), stamp_ns(first.los)
+    assert 300e9 < aos_ns - parse_utc_epoch_ns(START) < 900e9              # minutes after the start: an outage
+    graph.wait_for_messages("/clock", count=1, timeout=90, predicate=lambda c: stamp_ns(c.clock) > aos_ns + 30e9)
+    onboard = graph.messages(ONBOARD)
+    assert onboard and all(stamp_ns(m.header.stamp) < aos_ns for m in onboard)  # the area was in view earlier
+    _wait_delivered(graph, len(onboard), timeout=60)
+    _assert_exactly_once(graph, onboard)
+    tx = [m for m in graph.messages(f"/{SAT}/downlink/status") if m.endpoint_id == SAT]
+    before = [m for m in tx if stamp_ns(m.header.stamp) < aos_ns - 1e9]
+    during = [m for m in tx if aos_ns + 1e9 < stamp_ns(m.header.stamp) < los_ns]
+    assert before and all(m.state == m.STATE_NO_CONTACT and m.packets_sent == 0 for m in before)
+    assert stamp_ns(before[-1].next_contact_aos) == aos_ns and before[-1].queue_depth_records >= len(onboard)
+    assert during and all(m.state == m.STATE_DIRECT and m.station_name == first.station_name for m in during)
     assert graph.shutdown() == 0
 
 
