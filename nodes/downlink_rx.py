@@ -171,12 +171,15 @@ class DownlinkRxNode(SbamtiNode):
             return
         if not link.ledger.receive(packet.link_sequence, now_wall):
             link.counts["packets_duplicate"] += 1
+            link.acked_through = (-1, -1)     # our ack was lost or late: acknowledge again
             return
         link.counts["packets_received"] += 1
         for ready in link.reorder.push(packet.link_sequence, packet, now_wall):
             self._deliver(link, ready)
 
     def _deliver(self, link: SatelliteLink, packet) -> None:
+        if packet.link_sequence:
+            link.counts["packets_acked"] += 1        # delivered (and acknowledged at the next ack)
         try:
             if packet.apid == Apid.DETECTIONS:
                 self._on_detections(link, decode_detections(packet.payload), packet.time_sec, packet.time_nanosec)
@@ -218,9 +221,10 @@ class DownlinkRxNode(SbamtiNode):
             if link.address is None:
                 continue
             ledger = link.ledger
-            mark = (ledger.cumulative, ledger.received_count)
+            mark = (ledger.cumulative, ledger.received_count - len(link.reorder))
             if mark != link.acked_through:
-                cumulative, ranges = ledger.ack_content()
+                # Held packets are not acknowledged until republished: the satellite keeps them.
+                cumulative, ranges = ledger.ack_content(withheld=link.reorder.held())
                 self._send(link, Apid.LINK_ACK, encode_ack(cumulative, ranges))
                 link.acked_through = mark
                 self.state.put_states({f"cumulative:{link.spi}": ledger.cumulative,
@@ -318,7 +322,6 @@ class DownlinkRxNode(SbamtiNode):
         msg.header.stamp.sec, msg.header.stamp.nanosec = split_ns(now_ns)
         msg.endpoint_id = link.satellite_id or f"spi:{link.spi}"
         msg.state = LinkStatus.STATE_DIRECT if now_wall - link.last_heard_wall < 2.0 else LinkStatus.STATE_NO_CONTACT
-        link.counts["packets_acked"] = link.ledger.cumulative
         for key, value in link.counts.items():
             setattr(msg, key, value)
         if link.latencies:

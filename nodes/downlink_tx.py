@@ -189,9 +189,12 @@ class DownlinkTxNode(SbamtiNode):
                coalesce_key: str | None = None) -> None:
         result = self.store.offer(int(apid), self.priorities[apid], stamp, payloads, dedupe_key=dedupe_key,
                                   coalesce_key=coalesce_key)
-        if result.evicted:
-            self.get_logger().warning(f"store full: evicted {result.evicted} to make room "
-                                      f"(priority {self.priorities[apid]} {apid.name.lower()})")
+        if result.evicted or not (result.accepted or result.duplicate):
+            what = (f"evicted {sum(n for _, n in result.evicted)} lower-priority record(s)" if result.accepted
+                    else f"dropped this {apid.name.lower()} record ({len(payloads)} part(s))")
+            # Counted per data type in the store and on downlink/status; the log says it every 10 s at most.
+            self.get_logger().warning(f"store full ({self.store.record_count} records, {self.store.byte_count} bytes): "
+                                      f"{what}", throttle_duration_sec=10.0)
 
     def _on_contacts(self, msg: ContactWindowArray) -> None:
         try:

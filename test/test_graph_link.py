@@ -165,8 +165,10 @@ def test_impaired_link_delivers_every_detection_exactly_once(launch_graph, tmp_p
 def test_outage_of_minutes_buffers_everything_then_delivers_in_order(launch_graph, tmp_path):
     start_s = parse_utc_epoch_ns(START) * 1e-9
     outage = "2028-01-01T00:00:20Z/2028-01-01T00:03:20Z"         # 3 minutes of sim time, both directions
-    graph, _ = _start(launch_graph, tmp_path, rate=20.0, tx={"outages": [outage]}, rx={"outages": [outage]},
-                      dwell_rate_hz=2.0)
+    # A hold long enough for a retransmission round trip even on a loaded machine (the default 1 s
+    # trades order for latency).
+    graph, _ = _start(launch_graph, tmp_path, rate=20.0, tx={"outages": [outage]},
+                      rx={"outages": [outage], "in_order_hold_s": 5.0}, dwell_rate_hz=2.0)
     # The scenario's area is in view for the first ~90 s: most of its dwells fall in the outage.
     graph.wait_for_messages("/clock", count=1, timeout=90, predicate=lambda c: stamp_ns(c.clock) * 1e-9 > start_s + 230)
     onboard = graph.messages(ONBOARD)

@@ -201,3 +201,13 @@ def test_reorder_buffer_rejects_bad_sequences():
         ReorderBuffer(1.0).push(0, "x", 0.0)
     with pytest.raises(LinkError, match="hold_s: -1.0"):
         ReorderBuffer(-1.0)
+
+
+def test_ack_content_withholds_what_the_reorder_buffer_still_holds():
+    ledger = ReceiveLedger()
+    for seq in (1, 2, 3, 5, 6, 7, 9, 12):
+        ledger.receive(seq, 0.0)
+    assert ledger.ack_content() == (3, [(5, 7), (9, 9), (12, 12)])
+    assert ledger.ack_content(withheld=[5, 7, 12]) == (3, [(6, 6), (9, 9)])
+    assert ledger.ack_content(withheld=[6]) == (3, [(5, 5), (7, 7), (9, 9), (12, 12)])
+    assert ledger.ack_content(max_ranges=1, withheld=[5]) == (3, [(6, 7)])

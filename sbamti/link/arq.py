@@ -168,15 +168,21 @@ class ReceiveLedger:
             ranges.append((gap.last + 1, upper))
         return ranges
 
-    def ack_content(self, max_ranges: int = MAX_REPORTED_RANGES) -> tuple[int, list[tuple[int, int]]]:
+    def ack_content(self, max_ranges: int = MAX_REPORTED_RANGES, *,
+                    withheld: list[int] = ()) -> tuple[int, list[tuple[int, int]]]:
         """LINK_ACK content: (cumulative, the lowest ``max_ranges`` received ranges above it).
 
-        Records above the reported ranges stay unacknowledged for now; the sender retransmits
-        them after its timeout and a later ACK (the ledger then reports them as duplicates but
-        includes them) releases them.
+        ``withheld``: sorted received sequences not to acknowledge yet (above ``cumulative``), e.g.
+        those a :class:`ReorderBuffer` still holds: the sender keeps a record until it was
+        delivered, so a receiver that dies while holding it loses nothing. Records above the
+        reported ranges stay unacknowledged for now; the sender retransmits them after its timeout
+        and a later ACK (the ledger then reports them as duplicates but includes them) releases them.
         """
         max_ranges = _int("max_ranges", max_ranges, 0, 2**31)
-        return self._cumulative, self.received_ranges(max_ranges)
+        if not withheld:
+            return self._cumulative, self.received_ranges(max_ranges)
+        ranges = _subtract(self.received_ranges(max_ranges + len(withheld)), withheld)
+        return self._cumulative, ranges[:max_ranges]
 
     def gaps_to_nak(self, now_s: float, *, holdoff_s: float, repeat_s: float,
                     max_ranges: int = MAX_REPORTED_RANGES) -> list[tuple[int, int]]:
@@ -227,6 +233,23 @@ class ReceiveLedger:
         return [(g.first, g.last) for g in abandoned]
 
 
+def _subtract(ranges: list[tuple[int, int]], points: list[int]) -> list[tuple[int, int]]:
+    """Sorted disjoint inclusive ``ranges`` without the sorted ``points``."""
+    out = []
+    i = 0
+    for first, last in ranges:
+        while i < len(points) and points[i] < first:
+            i += 1
+        while i < len(points) and points[i] <= last:
+            if points[i] > first:
+                out.append((first, points[i] - 1))
+            first = points[i] + 1
+            i += 1
+        if first <= last:
+            out.append((first, last))
+    return out
+
+
 class ReorderBuffer:
     """Puts newly received packets back into link-sequence order, holding each at most ``hold_s``.
 
@@ -247,6 +270,10 @@ class ReorderBuffer:
 
     def __len__(self) -> int:
         return len(self._heap)
+
+    def held(self) -> list[int]:
+        """The sequences held now, sorted."""
+        return sorted(seq for seq, _ in self._heap)
 
     def push(self, link_sequence: int, item: object, now_s: float) -> list[object]:
         """Add one new packet; return the items now deliverable, in order."""
