@@ -116,3 +116,45 @@ def test_rx_rejects_unknown_and_invalid_commands(ros_context, tmp_path):
                                "uplink/commands:not_queued": 1}
     assert len(node.commands) == 1 and node._next_command_id == 4
     node.destroy_node()
+
+
+def test_a_dwell_too_big_for_one_packet_crosses_the_link_in_parts_and_arrives_whole(ros_context, tmp_path):
+    """downlink_tx and downlink_rx in one process over real UDP: the dwell is split into 512-octet
+    payloads onboard and joined on the ground before it is republished."""
+    import time
+
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+
+    from sbamti_nodes.downlink_tx import DETECTIONS_QOS
+
+    port = free_udp_port()
+    rx = DownlinkRxNode(
+        context=ros_context, namespace="ground", parameter_overrides=[
+            Parameter("key_file", value=str(KEYS)), Parameter("state_dir", value=str(tmp_path / "ground")),
+            Parameter("bind_port", value=port), Parameter("use_sim_time", value=False)])
+    tx = DownlinkTxNode(context=ros_context, namespace="sbamti_001", parameter_overrides=[
+        Parameter("key_file", value=str(KEYS)), Parameter("store_dir", value=str(tmp_path / "store")),
+        Parameter("mode", value="relay"), Parameter("ground_port", value=port),
+        Parameter("max_payload_bytes", value=512), Parameter("use_sim_time", value=False)])
+    peer = Node("peer", context=ros_context)
+    received = []
+    peer.create_subscription(DetectionArray, "/ground/detections", received.append, 10)
+    publisher = peer.create_publisher(DetectionArray, "/sbamti_001/detections", DETECTIONS_QOS)
+    executor = SingleThreadedExecutor(context=ros_context)
+    for node in (rx, tx, peer):
+        executor.add_node(node)
+    sent = _dwell_message(12)                      # 12 x 121 octets: 4 parts of at most 3 detections
+    publisher.publish(sent)
+    deadline = time.monotonic() + 20
+    while not received and time.monotonic() < deadline:
+        executor.spin_once(timeout_sec=0.05)
+    assert len(received) == 1
+    got = received[0]
+    assert got.dwell_id == 17 and len(got.detections) == 12
+    assert [d.detection_id for d in got.detections] == list(range(12))
+    assert [d.range_m for d in got.detections] == [d.range_m for d in sent.detections]
+    assert tx.counts["packets_sent"] >= 4 and rx.links[1].counts["packets_received"] >= 4
+    executor.shutdown()
+    for node in (rx, tx, peer):
+        node.destroy_node()
