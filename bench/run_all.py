@@ -8,6 +8,7 @@ import bench_detector
 import bench_link_fuzz
 import bench_link_store
 import bench_link_throughput
+import bench_tracking_filters
 import bench_message_arrays
 import bench_message_rate
 import bench_orbit
@@ -53,6 +54,9 @@ def main() -> None:
     print("== bench_link_fuzz ==", flush=True)
     fuzz = bench_link_fuzz.run(inputs=1_000_000)
     print(bench_link_fuzz.report(fuzz), end="\n\n")
+
+    print("== bench_tracking_filters ==", flush=True)
+    print(bench_tracking_filters.report(bench_tracking_filters.run()), end="\n\n")
 
     helper = arrays["helper path (sum of 4 stages)"]
     naive = arrays["naive: = ndarray"]
