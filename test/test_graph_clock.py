@@ -56,7 +56,8 @@ def test_clock_holds_the_end_of_sim_time_for_linger_s_then_stops_the_graph(launc
     end_ns = START_2028_NS + 10**9
     at_end = [t for m, t in zip(msgs, times) if m.clock.sec * 10**9 + m.clock.nanosec == end_ns]
     assert all(m.clock.sec * 10**9 + m.clock.nanosec <= end_ns for m in msgs)     # never past the end
-    assert at_end and at_end[-1] - at_end[0] == pytest.approx(1.5, abs=0.3)        # held ~1.5 s wall
+    # Held ~1.5 s wall; the observer's first and last sight of it may each be a few tenths late or early.
+    assert at_end and at_end[-1] - at_end[0] == pytest.approx(1.5, abs=0.5)
 
 
 def test_namespaces_remap_param_file_and_sim_time_reach_the_node(launch_graph):
