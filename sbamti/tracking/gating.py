@@ -34,9 +34,10 @@ return flat arrays (no per-track Python lists). The exact ``d2`` then runs on th
 only: ``S = P_i + R_j`` factorised by a 3x3 Cholesky per pair (numba kernel ``cache=True``, with a
 plain-numpy twin, ``compiled=False``).
 
-Performance (the command below; 10,000 tracks x 3,000 detections over a 400 km wide area, detection
-covariances of the synthetic geolocation, track 1-sigmas from 20 m to 5 km): see the module's test
-docstring in ``test/test_tracking_gating.py`` for the command and the measured numbers.
+Performance: 10,000 tracks x 3,000 detections over a 400 km wide area (detection covariances of the
+synthetic geolocation, 1-sigma up to ~7 km along the range circle; track 1-sigmas from 20 m to 5 km)
+take ~110 ms on the project machine: ~0.9 M pairs from the pre-gate, 22,572 in the gate (command in
+``test/test_tracking_gating.py``).
 """
 
 from __future__ import annotations
@@ -216,7 +217,7 @@ def _inputs(tp, tc, dp, dc):
             raise TrackingError(f"{name} positions and covariances: expected shapes (n, 3) and (n, 3, 3), "
                                 f"received {pos.shape} and {cov.shape}")
         for label, a in (("positions", pos), ("covariances", cov)):
-            bad = ~np.isfinite(a.reshape(a.shape[0], -1)).all(axis=1)
+            bad = ~np.isfinite(a.reshape(a.shape[0], a.size // max(a.shape[0], 1))).all(axis=1)
             if bad.any():
                 raise TrackingError(f"{name} {label}: row {int(np.flatnonzero(bad)[0])} is not finite "
                                     f"({int(bad.sum())} rows bad)")

@@ -439,7 +439,9 @@ class MissDeleter:
         status[confirmed] = TrackStatus.COASTING
         gone = (tentative & (misses >= self.tentative_miss_limit)) | (confirmed & (misses >= self.confirmed_miss_limit))
         if position_cov_m2 is not None and status.size:
-            largest = np.linalg.eigvalsh(np.asarray(position_cov_m2, dtype=np.float64))[:, -1]
-            gone |= ~(largest <= self.max_position_std_m ** 2)          # NaN counts as too large
+            cov = np.asarray(position_cov_m2, dtype=np.float64)
+            finite = np.all(np.isfinite(cov), axis=(1, 2))
+            largest = np.linalg.eigvalsh(np.where(finite[:, None, None], cov, 0.0))[:, -1]
+            gone |= ~finite | (largest > self.max_position_std_m ** 2)
         status[gone] = TrackStatus.DELETED
         return status

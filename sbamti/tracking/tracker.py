@@ -41,7 +41,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
+from sbamti.tracking.association import GnnAssociator
 from sbamti.tracking.errors import TrackingError
+from sbamti.tracking.gating import Candidates, ChiSquareGater
 from sbamti.tracking.imm import ImmState
 from sbamti.tracking.management import (
     MissDeleter,
@@ -51,6 +53,7 @@ from sbamti.tracking.management import (
     TrackStatus,
     TrackStore,
     combined_mean,
+    default_imm,
     filter_state_dim,
     in_coverage,
 )
@@ -147,7 +150,8 @@ class TrackerStepReport:
     detections: int
     """Rows received."""
     rejected: dict[str, int]
-    """Rows rejected in this dwell, by reason (only the reasons that occurred)."""
+    """Rows rejected in this dwell, by reason (only the reasons that occurred; ``future_stamp`` is
+    present, possibly 0 for an empty dwell, whenever the dwell was rejected for its stamp)."""
     opportunities: int
     """Tracks in the dwell's coverage (hit or missed)."""
     updated: np.ndarray
@@ -209,14 +213,12 @@ class Tracker:
     Parameters
     ----------
     filter : TrackFilter
-        Predictor and updater, e.g. :func:`~sbamti.tracking.management.default_imm` or
-        :class:`~sbamti.tracking.management.KalmanTrackFilter`.
-    gater
-        ``candidates(track_pos (n, 3), track_pos_cov (n, 3, 3), det_pos (k, 3), det_cov (k, 3, 3))``
-        -> Candidates (:class:`sbamti.tracking.gating.ChiSquareGater`).
-    associator
-        ``assign(n_tracks, n_detections, candidates)`` -> Assignment
-        (:class:`sbamti.tracking.association.GnnAssociator`).
+        Predictor and updater: :func:`~sbamti.tracking.management.default_imm` (default, 7-state
+        CV + CT IMM) or :class:`~sbamti.tracking.management.KalmanTrackFilter` (e.g. the CV EKF).
+    gater : ChiSquareGater
+        ``candidates(track_pos (n, 3), track_pos_cov (n, 3, 3), det_pos (k, 3), det_cov (k, 3, 3))``.
+    associator : GnnAssociator
+        ``assign(n_tracks, n_detections, candidates)``.
     initiator : OnePointInitiator
     confirmer : MofNConfirmer
     deleter : MissDeleter
@@ -224,9 +226,9 @@ class Tracker:
         A dwell stamped more than this after the latest accepted stamp is rejected, s (60).
     """
 
-    filter: TrackFilter
-    gater: object
-    associator: object
+    filter: TrackFilter = field(default_factory=default_imm)
+    gater: ChiSquareGater = field(default_factory=ChiSquareGater)
+    associator: GnnAssociator = field(default_factory=GnnAssociator)
     initiator: OnePointInitiator = field(default_factory=OnePointInitiator)
     confirmer: MofNConfirmer = field(default_factory=MofNConfirmer)
     deleter: MissDeleter = field(default_factory=MissDeleter)
@@ -248,7 +250,7 @@ class Tracker:
         """Process one dwell (see the module docstring); returns what changed."""
         good, rejected = self._validate(dwell)
         store = self.store
-        if not good.any() and rejected.get(REJECT_FUTURE_STAMP):
+        if REJECT_FUTURE_STAMP in rejected:     # the whole dwell (even an empty one): tracks untouched
             return self._report(dwell, rejected, 0, *([np.empty(0, dtype=np.int64)] * 7), 0)
         self.latest_stamp_ns = dwell.stamp_ns if self.latest_stamp_ns is None else max(self.latest_stamp_ns,
                                                                                         dwell.stamp_ns)
@@ -258,7 +260,10 @@ class Tracker:
         rows, dt, late = self._opportunities(dwell)
         predicted = self.filter.predict(store.state.take(rows), dt)
         x_pred, p_pred = predicted.combined()
-        candidates = self.gater.candidates(x_pred[:, POSITION], p_pred[:, POSITION, POSITION], z, R)
+        if rows.size and z.shape[0]:
+            candidates = self.gater.candidates(x_pred[:, POSITION], p_pred[:, POSITION, POSITION], z, R)
+        else:                                   # nothing to gate
+            candidates = Candidates.empty()
         assignment = self.associator.assign(rows.size, z.shape[0], candidates)
         hit = np.asarray(assignment.track, dtype=np.int64)
         det = np.asarray(assignment.detection, dtype=np.int64)
