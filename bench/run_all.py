@@ -8,6 +8,7 @@ import bench_detector
 import bench_link_fuzz
 import bench_link_store
 import bench_link_throughput
+import bench_tracker
 import bench_tracking_filters
 import bench_message_arrays
 import bench_message_rate
@@ -54,6 +55,9 @@ def main() -> None:
     print("== bench_link_fuzz ==", flush=True)
     fuzz = bench_link_fuzz.run(inputs=1_000_000)
     print(bench_link_fuzz.report(fuzz), end="\n\n")
+
+    print("== bench_tracker ==", flush=True)
+    print(bench_tracker.report(bench_tracker.run()), end="\n\n")
 
     print("== bench_tracking_filters ==", flush=True)
     print(bench_tracking_filters.report(bench_tracking_filters.run()), end="\n\n")
