@@ -14,6 +14,7 @@ NODE_EXECUTABLES = {
     "onboard_detector": "sbamti_nodes.onboard_detector:main",
     "downlink_tx": "sbamti_nodes.downlink_tx:main",
     "downlink_rx": "sbamti_nodes.downlink_rx:main",
+    "ground_tracker": "sbamti_nodes.ground_tracker:main",
 }
 
 # Tools: the command-line front end and the process that hosts composed node instances.

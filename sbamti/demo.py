@@ -2,7 +2,8 @@
 
 The graph is ``launch/demo.launch.yaml`` (sim_clock and a four-satellite constellation, each satellite
 with orbit_state, radar_sim, onboard_detector and downlink_tx over the scenario
-``config/scenarios/demo.yaml``, and the ground's downlink_rx, the link in relay mode). An observer
+``config/scenarios/demo.yaml``, and the ground's downlink_rx and ground_tracker, the link in relay
+mode). An observer
 in the same private ROS domain subscribes to every topic of interest before sim time starts (sim
 time is held at the start epoch until every node and the observer listen to /clock), so the summary
 covers the whole run; when the sim time runs out the graph stops and the summary is printed.
@@ -126,6 +127,30 @@ def _link_lines(detections: dict, ground: list, tx_status: dict, rx_status: list
     return lines, ok
 
 
+def _track_lines(tracks: list, truth: list) -> list[str]:
+    """The last track picture: confirmed tracks, ids ever confirmed, distance to the nearest truth target."""
+    if not tracks:
+        return ["  no /ground/tracks published"]
+    last = tracks[-1]
+    confirmed = [t for t in last.tracks if t.status == t.STATUS_CONFIRMED]
+    ever = {t.track_id for m in tracks for t in m.tracks if t.status == t.STATUS_CONFIRMED}
+    line = (f"  {len(tracks)} pictures; at {format_utc_epoch_ns(stamp_ns(last.header.stamp))}: {len(confirmed)} confirmed, "
+            f"{len(last.tracks) - len(confirmed)} coasting; {len(ever)} track ids confirmed over the run")
+    lines = [line]
+    if confirmed and truth:
+        stamp = stamp_ns(last.header.stamp)
+        nearest = min(truth, key=lambda m: abs(stamp_ns(m.header.stamp) - stamp))
+        targets = np.array([t.position_ecef for t in nearest.targets])
+        for t in sorted(confirmed, key=lambda t: t.track_id)[:8]:
+            miss = np.linalg.norm(targets - np.asarray(t.position_ecef), axis=1)
+            k = int(np.argmin(miss))
+            lines.append(f"  track {t.track_id}: ({math.degrees(t.latitude_rad):+.3f}, {math.degrees(t.longitude_rad):+.3f}) deg, "
+                         f"{t.speed_mps:.0f} m/s heading {math.degrees(t.heading_rad):.0f} deg, {t.num_updates} updates from "
+                         f"{', '.join(t.contributing_satellites)}; nearest truth target {nearest.targets[k].target_id} "
+                         f"({nearest.targets[k].target_class}) {miss[k] / 1e3:.1f} km away")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sbamti demo", description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=20.0, help="sim seconds per wall second")
@@ -142,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     latched = QoSProfile(depth=10, durability=DurabilityPolicy.TRANSIENT_LOCAL)
     nodes = (["/sim_clock"] + [f"/{sat}/{node}" for sat in SATELLITES
                                for node in ("orbit_state", "radar_sim", "onboard_detector", "downlink_tx")]
-             + ["/ground/downlink_rx"])
+             + ["/ground/downlink_rx", "/ground/ground_tracker"])
     launch_file = demo_launch_file()
     print(f"sbamti demo: launching {launch_file} (rate {options.rate}x, {options.duration} s of sim time)")
     wall_start = time.monotonic()
@@ -161,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         graph.subscribe("/truth/targets", "sbamti_msgs/msg/TruthTargetArray", qos=record_all)
         graph.subscribe("/ground/detections", "sbamti_msgs/msg/DetectionArray", qos=record_all)
         graph.subscribe("/ground/downlink/status", "sbamti_msgs/msg/LinkStatus", qos=record_all)
+        graph.subscribe("/ground/tracks", "sbamti_msgs/msg/TrackArray", qos=record_all)
         for sat in SATELLITES:
             graph.subscribe(f"/{sat}/downlink/status", "sbamti_msgs/msg/LinkStatus", qos=record_all)
         for sat in SATELLITES:
@@ -192,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         detections = {sat: graph.messages(f"/{sat}/detections") for sat in SATELLITES}
         truth = graph.messages("/truth/targets")
         ground = graph.messages("/ground/detections")
+        tracks = graph.messages("/ground/tracks")
         rx_status = graph.messages("/ground/downlink/status")
         tx_status = {sat: graph.messages(f"/{sat}/downlink/status") for sat in SATELLITES}
         if options.verbose:
@@ -217,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     print("downlink        :")
     link_lines, link_ok = _link_lines(detections, ground, tx_status, rx_status)
     print("\n".join(link_lines))
+    print("tracks          :")
+    print("\n".join(_track_lines(tracks, truth)))
     if truth:
         print(f"truth           : {len(truth)} /truth/targets messages, {len(truth[-1].targets)} targets in the scenario")
     rejected = {node: msgs[-1].rejected_total for node, msgs in statuses.items() if msgs}

@@ -41,4 +41,5 @@ def test_demo_runs_to_completion_and_reports():
         line = re.search(rf"  {sat}: (\d+) dwells delivered to /ground/detections \(50 seen onboard\), 0 duplicates", out)
         assert line and int(line.group(1)) > 0, out
     assert re.search(r"ground: \d+ packets accepted, \d+ duplicates dropped, 0 rejected", out), out
-    assert re.search(r"node status\s+: 18/18 nodes reporting", out)
+    assert re.search(r"tracks\s+:\n  [1-9]\d* pictures", out), out     # ground_tracker publishes pictures
+    assert re.search(r"node status\s+: 19/19 nodes reporting", out)

@@ -25,6 +25,7 @@ PLUGINS: dict[str, str] = {
     "sbamti::OnboardDetector": "sbamti_nodes.onboard_detector:OnboardDetectorNode",
     "sbamti::DownlinkTx": "sbamti_nodes.downlink_tx:DownlinkTxNode",
     "sbamti::DownlinkRx": "sbamti_nodes.downlink_rx:DownlinkRxNode",
+    "sbamti::GroundTracker": "sbamti_nodes.ground_tracker:GroundTrackerNode",
 }
 
 _IMPORT_PATH = re.compile(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*\Z")
