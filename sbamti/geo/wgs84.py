@@ -132,6 +132,26 @@ _SMALL = 512
 
 
 @numba.njit(cache=True, error_model="numpy")   # x/0 gives inf/nan as in numpy, not ZeroDivisionError
+def vermeille_point(x, y, z):
+    """Vermeille (2002) for one ECEF point (m): (k, D, sqrt(D^2 + z^2)) of the ``ecef_to_geodetic``
+    notes, from which lat = 2 atan2(z, D + dz) and h = (k + e^2 - 1)/k dz. Compiled, for other
+    compiled code that needs the height or the ellipsoid normal point by point."""
+    rho2 = x * x + y * y
+    rho = np.sqrt(rho2)
+    p = rho2 * _INV_A2
+    q = (_ONE_MINUS_E2 * _INV_A2) * (z * z)
+    rr = (p + q - _E4) * (1.0 / 6.0)
+    s = _E4 * p * q / (4.0 * rr * rr * rr)
+    t = np.cbrt(1.0 + s + np.sqrt(s * (2.0 + s)))
+    u = rr * (1.0 + t + 1.0 / t)
+    v = np.sqrt(u * u + _E4 * q)
+    w = E2 * (u + v - q) / (2.0 * v)
+    k = np.sqrt(u + v + w * w) - w
+    d = k * rho / (k + E2)
+    return k, d, np.sqrt(d * d + z * z)
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _geodetic_kernel(r):
     """Vermeille (2002) point by point (the loop of ``_geodetic_numpy``): no temporaries, and no
     per-call numpy overhead, which dominated for the few points of one dwell (25 us for 20 points)."""
@@ -141,19 +161,7 @@ def _geodetic_kernel(r):
     h = np.empty(n)
     for i in range(n):
         x, y, z = r[i, 0], r[i, 1], r[i, 2]
-        rho2 = x * x + y * y
-        rho = np.sqrt(rho2)
-        p = rho2 * _INV_A2
-        q = (_ONE_MINUS_E2 * _INV_A2) * (z * z)
-        rr = (p + q - _E4) * (1.0 / 6.0)
-        s = _E4 * p * q / (4.0 * rr * rr * rr)
-        t = np.cbrt(1.0 + s + np.sqrt(s * (2.0 + s)))
-        u = rr * (1.0 + t + 1.0 / t)
-        v = np.sqrt(u * u + _E4 * q)
-        w = E2 * (u + v - q) / (2.0 * v)
-        k = np.sqrt(u + v + w * w) - w
-        d = k * rho / (k + E2)
-        dz = np.sqrt(d * d + z * z)
+        k, d, dz = vermeille_point(x, y, z)
         lat[i] = 2.0 * np.arctan2(z, d + dz)
         lon[i] = np.arctan2(y, x)
         h[i] = (k + E2 - 1.0) / k * dz

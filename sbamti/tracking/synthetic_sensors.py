@@ -44,7 +44,7 @@ import numpy as np
 from numba import njit, prange
 
 from sbamti.errors import ConfigurationError
-from sbamti.geo.wgs84 import A_M, E2, OMEGA_EARTH_RAD_S, geodetic_to_ecef
+from sbamti.geo.wgs84 import A_M, E2, OMEGA_EARTH_RAD_S, geodetic_to_ecef, vermeille_point
 from sbamti.orbit.propagation import Propagator
 from sbamti.orbit.states import compute_states
 from sbamti.tracking.synthetic_targets import destination
@@ -180,27 +180,11 @@ def satellites_around(centre_lat_deg: float, centre_lon_deg: float, *, count: in
 
 # --- compiled kernels (scalar code on 3-tuples; numba inlines the helpers) --------------------------
 
-_E4 = E2 * E2
-_INV_A2 = 1.0 / (A_M * A_M)
-
-
 @njit(cache=True, error_model="numpy")
 def _height_up(x, y, z):  # pragma: no cover - compiled
     """Geodetic height (Vermeille 2002, the formula of ``ecef_to_geodetic``), the unit normal ``up``
     (the gradient of the height) and Vermeille's D and sqrt(D^2 + z^2) (latitude = 2 atan2(z, D + dz))."""
-    rho2 = x * x + y * y
-    rho = np.sqrt(rho2)
-    p = rho2 * _INV_A2
-    q = ((1.0 - E2) * _INV_A2) * (z * z)
-    rr = (p + q - _E4) * (1.0 / 6.0)
-    s = _E4 * p * q / (4.0 * rr * rr * rr)
-    t = np.cbrt(1.0 + s + np.sqrt(s * (2.0 + s)))
-    u = rr * (1.0 + t + 1.0 / t)
-    v = np.sqrt(u * u + _E4 * q)
-    w = E2 * (u + v - q) / (2.0 * v)
-    k = np.sqrt(u + v + w * w) - w
-    d = k * rho / (k + E2)
-    dz = np.sqrt(d * d + z * z)
+    k, d, dz = vermeille_point(x, y, z)
     f = k / (k + E2) / dz          # up = (cos lat cos lon, cos lat sin lon, sin lat) = (f x, f y, z / dz)
     return (k + E2 - 1.0) / k * dz, (f * x, f * y, z / dz), d, dz
 
