@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import numpy as np
 
-from benchlib import format_table
+from benchlib import format_table, stats, time_calls
 
 from sbamti.geo.wgs84 import geodetic_to_ecef
 from sbamti.tracking import kalman, motion
@@ -26,13 +25,7 @@ from sbamti.tracking.imm import ImmFilter
 
 
 def _median_us_per_track(fn, n: int, repeats: int) -> float:
-    fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return float(np.median(samples)) / n * 1e6
+    return stats(time_calls(fn, repeats, warmup=1))["median"] / n * 1e6
 
 
 def run(n: int = 10_000, repeats: int = 21) -> dict[str, dict[str, float]]:
