@@ -11,25 +11,14 @@ from __future__ import annotations
 import bisect
 import collections
 import heapq
-import operator
 from dataclasses import dataclass
 
-from sbamti.link.errors import LinkError
+from sbamti.link.errors import LinkError, check_int
 
 __all__ = ["MAX_REPORTED_RANGES", "CommandTracker", "PendingCommand", "ReceiveLedger", "ReorderBuffer"]
 
 MAX_LINK_SEQUENCE = 0xFFFF_FFFF
 MAX_REPORTED_RANGES = 256      # ranges one LINK_ACK / LINK_NAK carries (payloads.MAX_COUNT)
-
-
-def _int(field: str, value: object, low: int, high: int) -> int:
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise LinkError(f"{field}: expected an integer, received {value!r}") from None
-    if not low <= number <= high:
-        raise LinkError(f"{field}: {number} outside [{low}, {high}]")
-    return number
 
 
 def _non_negative(field: str, value: float) -> float:
@@ -67,7 +56,7 @@ class ReceiveLedger:
     """
 
     def __init__(self, *, max_gaps: int = 4096) -> None:
-        self.max_gaps = _int("max_gaps", max_gaps, 1, 2**31)
+        self.max_gaps = check_int("max_gaps", max_gaps, 1, 2**31)
         self._cumulative = 0
         self._highest = 0
         self._gaps: list[_Gap] = []
@@ -95,7 +84,7 @@ class ReceiveLedger:
 
     def restore(self, cumulative: int) -> None:
         """Forget everything and treat 1..``cumulative`` as received (state saved across restarts)."""
-        self._cumulative = self._highest = _int("cumulative", cumulative, 0, MAX_LINK_SEQUENCE)
+        self._cumulative = self._highest = check_int("cumulative", cumulative, 0, MAX_LINK_SEQUENCE)
         self._gaps.clear()
         self._firsts.clear()
 
@@ -104,7 +93,7 @@ class ReceiveLedger:
 
         ``now_s`` dates a gap that this sequence reveals (for the NAK holdoff).
         """
-        seq = _int("link_sequence", link_sequence, 1, MAX_LINK_SEQUENCE)
+        seq = check_int("link_sequence", link_sequence, 1, MAX_LINK_SEQUENCE)
         if seq <= self._cumulative:
             self.counters["duplicates"] += 1
             return False
@@ -178,7 +167,7 @@ class ReceiveLedger:
         reported ranges stay unacknowledged for now; the sender retransmits them after its timeout
         and a later ACK (the ledger then reports them as duplicates but includes them) releases them.
         """
-        max_ranges = _int("max_ranges", max_ranges, 0, 2**31)
+        max_ranges = check_int("max_ranges", max_ranges, 0, 2**31)
         if not withheld:
             return self._cumulative, self.received_ranges(max_ranges)
         ranges = _subtract(self.received_ranges(max_ranges + len(withheld)), withheld)
@@ -194,7 +183,7 @@ class ReceiveLedger:
         """
         holdoff_s = _non_negative("holdoff_s", holdoff_s)
         repeat_s = _non_negative("repeat_s", repeat_s)
-        max_ranges = _int("max_ranges", max_ranges, 0, 2**31)
+        max_ranges = check_int("max_ranges", max_ranges, 0, 2**31)
         due = []
         for gap in self._gaps:
             if len(due) >= max_ranges:
@@ -219,7 +208,7 @@ class ReceiveLedger:
         if max_age_s is not None:
             max_age_s = _non_negative("max_age_s", max_age_s)
         if max_naks is not None:
-            max_naks = _int("max_naks", max_naks, 1, 2**31)
+            max_naks = check_int("max_naks", max_naks, 1, 2**31)
         kept, abandoned = [], []
         for gap in self._gaps:
             stale = ((max_age_s is not None and now_s - gap.born_s >= max_age_s)
@@ -263,7 +252,7 @@ class ReorderBuffer:
 
     def __init__(self, hold_s: float, *, next_expected: int = 1) -> None:
         self.hold_s = _non_negative("hold_s", hold_s)
-        self.next_expected = _int("next_expected", next_expected, 1, MAX_LINK_SEQUENCE + 1)
+        self.next_expected = check_int("next_expected", next_expected, 1, MAX_LINK_SEQUENCE + 1)
         self._heap: list[tuple[int, object]] = []            # (link sequence, item), smallest first
         self._arrivals: collections.deque[tuple[float, int]] = collections.deque()   # (arrival s, sequence)
         self.counters = {"in_order": 0, "held": 0, "released_late": 0, "gaps_skipped": 0}
@@ -277,7 +266,7 @@ class ReorderBuffer:
 
     def push(self, link_sequence: int, item: object, now_s: float) -> list[object]:
         """Add one new packet; return the items now deliverable, in order."""
-        seq = _int("link_sequence", link_sequence, 1, MAX_LINK_SEQUENCE)
+        seq = check_int("link_sequence", link_sequence, 1, MAX_LINK_SEQUENCE)
         if seq < self.next_expected:                        # its gap was skipped: deliver it now
             self.counters["released_late"] += 1
             return [item]
@@ -340,14 +329,14 @@ class CommandTracker:
         self.retry_s = _non_negative("retry_s", retry_s)
         if self.retry_s == 0:
             raise LinkError("retry_s: 0.0 must be > 0")
-        self.max_pending = _int("max_pending", max_pending, 1, 2**31)
-        self.max_attempts = None if max_attempts is None else _int("max_attempts", max_attempts, 1, 2**31)
+        self.max_pending = check_int("max_pending", max_pending, 1, 2**31)
+        self.max_attempts = None if max_attempts is None else check_int("max_attempts", max_attempts, 1, 2**31)
         self._pending: dict[tuple[str, int], PendingCommand] = {}
         self._failed: list[PendingCommand] = []
 
     def add(self, destination: str, command_id: int, payload: bytes, now_s: float = 0.0) -> PendingCommand:
         """Queue a command (due at once); LinkError if (destination, command_id) is pending or the tracker is full."""
-        command_id = _int("command_id", command_id, 0, 0xFFFF_FFFF)
+        command_id = check_int("command_id", command_id, 0, 0xFFFF_FFFF)
         key = (destination, command_id)
         if key in self._pending:
             raise LinkError(f"command_id: {command_id} is already pending for {destination!r}")

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from sbamti.link.errors import LinkError
+from sbamti.link.errors import LinkError, check_int
 
 __all__ = ["KeyValueState", "StateFile"]
 
@@ -119,8 +119,7 @@ class KeyValueState:
         reserve again before going beyond; after a crash, numbering resumes after the last
         reservation, so no number is used twice (e.g. a security sequence, in blocks of 1024).
         """
-        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= 2**62:
-            raise LinkError(f"count: {count!r} outside [1, 2**62]")
+        count = check_int("count", count, 1, 2**62)
         with self._state_transaction() as db:
             return _reserve(db, key, count, first)
 

@@ -21,13 +21,12 @@ command is answered but not executed twice) and per-APID priority overrides. Pur
 from __future__ import annotations
 
 import dataclasses
-import operator
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sbamti.link.errors import LinkError
+from sbamti.link.errors import LinkError, check_int
 from sbamti.link.state import KeyValueState
 
 __all__ = ["COUNTER_NAMES", "OfferResult", "Record", "RecordStore", "StoreStats"]
@@ -180,16 +179,6 @@ class _Delta:
             self.dropped[apid] = self.dropped.get(apid, 0) + n
 
 
-def _int(field_name: str, value: object, low: int, high: int) -> int:
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise LinkError(f"{field_name}: expected an integer, received {value!r}") from None
-    if not low <= number <= high:
-        raise LinkError(f"{field_name}: {number} outside [{low}, {high}]")
-    return number
-
-
 def _ranges(field_name: str, ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     checked = []
     for pair in ranges:
@@ -197,8 +186,8 @@ def _ranges(field_name: str, ranges: Iterable[tuple[int, int]]) -> list[tuple[in
             first, last = pair
         except (TypeError, ValueError):
             raise LinkError(f"{field_name}: expected (first, last) pairs, received {pair!r}") from None
-        first = _int(f"{field_name} first", first, 0, MAX_LINK_SEQUENCE)
-        last = _int(f"{field_name} last", last, 0, MAX_LINK_SEQUENCE)
+        first = check_int(f"{field_name} first", first, 0, MAX_LINK_SEQUENCE)
+        last = check_int(f"{field_name} last", last, 0, MAX_LINK_SEQUENCE)
         if first > last:
             raise LinkError(f"{field_name}: range ({first}, {last}) has first > last")
         checked.append((first, last))
@@ -232,10 +221,10 @@ class RecordStore(KeyValueState):
     def __init__(self, path: str, *, capacity_bytes: int, capacity_records: int,
                  dedupe_memory: int = 1_000_000, command_memory: int = 100_000) -> None:
         self.path = str(path)
-        self.capacity_bytes = _int("capacity_bytes", capacity_bytes, 1, 2**62)
-        self.capacity_records = _int("capacity_records", capacity_records, 1, 2**62)
-        self.dedupe_memory = _int("dedupe_memory", dedupe_memory, 0, 2**62)
-        self.command_memory = _int("command_memory", command_memory, 0, 2**62)
+        self.capacity_bytes = check_int("capacity_bytes", capacity_bytes, 1, 2**62)
+        self.capacity_records = check_int("capacity_records", capacity_records, 1, 2**62)
+        self.dedupe_memory = check_int("dedupe_memory", dedupe_memory, 0, 2**62)
+        self.command_memory = check_int("command_memory", command_memory, 0, 2**62)
         super().__init__(self.path, "a record store")
         try:
             self._open()
@@ -339,14 +328,14 @@ class RecordStore(KeyValueState):
         offer is dropped and nothing is evicted. Every dropped record is counted per APID
         (:attr:`dropped_by_apid`).
         """
-        apid = _int("apid", apid, 0, MAX_APID)
-        priority = _int("priority", priority, 0, 255)
+        apid = check_int("apid", apid, 0, MAX_APID)
+        priority = check_int("priority", priority, 0, 255)
         try:
             stamp_sec, stamp_nanosec = stamp
         except (TypeError, ValueError):
             raise LinkError(f"stamp: expected (sec, nanosec), received {stamp!r}") from None
-        stamp_sec = _int("stamp sec", stamp_sec, 0, 2**63 - 1)
-        stamp_nanosec = _int("stamp nanosec", stamp_nanosec, 0, 999_999_999)
+        stamp_sec = check_int("stamp sec", stamp_sec, 0, 2**63 - 1)
+        stamp_nanosec = check_int("stamp nanosec", stamp_nanosec, 0, 999_999_999)
         if isinstance(payloads, (bytes, bytearray, memoryview)) or not len(payloads):
             raise LinkError(f"payloads: expected a non-empty list of bytes, received {type(payloads).__name__} "
                             f"of length {len(payloads) if hasattr(payloads, '__len__') else '?'}")
@@ -465,11 +454,11 @@ class RecordStore(KeyValueState):
         ``time.monotonic()`` (one boot; after a reboot its stamps look "in the future" and are
         therefore retransmitted at once).
         """
-        max_records = _int("max_records", max_records, 0, 2**31)
+        max_records = check_int("max_records", max_records, 0, 2**31)
         if retransmit_timeout_s != retransmit_timeout_s or retransmit_timeout_s <= 0:
             raise LinkError(f"retransmit_timeout_s: {retransmit_timeout_s!r} must be > 0")
         if max_in_flight is not None:
-            max_in_flight = _int("max_in_flight", max_in_flight, 0, 2**62)
+            max_in_flight = check_int("max_in_flight", max_in_flight, 0, 2**62)
         with self._lock:
             db = self._require_open()
             chosen: list[tuple] = []
@@ -544,7 +533,7 @@ class RecordStore(KeyValueState):
         ``cumulative``: every link sequence <= it was received (0: none). ``ranges``: inclusive
         (first, last) link-sequence ranges received above it (the content of a LINK_ACK).
         """
-        cumulative = _int("cumulative", cumulative, 0, MAX_LINK_SEQUENCE)
+        cumulative = check_int("cumulative", cumulative, 0, MAX_LINK_SEQUENCE)
         checked = _ranges("ranges", ranges)
         with self._transaction() as (db, delta):
             sizes = []
@@ -584,8 +573,8 @@ class RecordStore(KeyValueState):
 
         Returns how many stored records were changed.
         """
-        apid = _int("apid", apid, 0, MAX_APID)
-        priority = _int("priority", priority, 0, 255)
+        apid = check_int("apid", apid, 0, MAX_APID)
+        priority = check_int("priority", priority, 0, 255)
         with self._transaction() as (db, delta):
             db.execute("INSERT INTO priorities VALUES (?, ?) ON CONFLICT(apid) DO UPDATE SET priority = "
                        "excluded.priority", (apid, priority))
@@ -607,8 +596,8 @@ class RecordStore(KeyValueState):
 
     def remember_command(self, command_id: int, status: int, message: str = "") -> None:
         """Persist the result of an executed uplink command (the newest ``command_memory`` are kept)."""
-        command_id = _int("command_id", command_id, 0, 0xFFFF_FFFF)
-        status = _int("status", status, 0, 255)
+        command_id = check_int("command_id", command_id, 0, 0xFFFF_FFFF)
+        status = check_int("status", status, 0, 255)
         with self._transaction() as (db, _):
             db.execute("DELETE FROM commands WHERE command_id = ?", (command_id,))
             seq = db.execute("INSERT INTO commands (command_id, status, message) VALUES (?, ?, ?)",
@@ -618,7 +607,7 @@ class RecordStore(KeyValueState):
 
     def command_result(self, command_id: int) -> tuple[int, str] | None:
         """(status, message) of an executed command, or None if it was not executed (or forgotten)."""
-        command_id = _int("command_id", command_id, 0, 0xFFFF_FFFF)
+        command_id = check_int("command_id", command_id, 0, 0xFFFF_FFFF)
         with self._lock:
             row = self._require_open().execute(
                 "SELECT status, message FROM commands WHERE command_id = ?", (command_id,)).fetchone()
