@@ -30,7 +30,7 @@ from sbamti.link.packets import Apid, Direction
 from sbamti.link.payloads import (CommandKind, DwellDetections, decode_command_ack, decode_detections,
                                   decode_housekeeping, encode_ack, encode_command, encode_nak, join_parts)
 from sbamti.link.security import Keyring
-from sbamti.link.state import StateFile
+from sbamti.link.state import SequenceReservation, StateFile
 from sbamti.link.udp import UdpEndpoint
 from sbamti.ros.link_messages import (command_ack_to_message, command_from_message, dwell_to_message,
                                       housekeeping_to_message)
@@ -80,7 +80,7 @@ class SatelliteLink:
     ledger: ReceiveLedger = field(default_factory=ReceiveLedger)
     reorder: ReorderBuffer | None = None
     encoder: FrameEncoder | None = None
-    reserved_end: int = 0                      # uplink security sequence numbers reserved below this
+    security_sequence: SequenceReservation | None = None   # uplink numbers, reserved durably
     parts: dict[int, list[DwellDetections]] = field(default_factory=dict)
     acked_through: tuple[int, int] = (-1, -1)   # (cumulative, received count) last acknowledged
     last_heard_wall: float = 0.0
@@ -239,13 +239,12 @@ class DownlinkRxNode(SbamtiNode):
     def _encoder(self, link: SatelliteLink) -> FrameEncoder:
         """The uplink encoder of ``link``; its security sequence numbers are reserved in blocks that
         survive a ground restart (the satellite's replay window would refuse reused numbers)."""
-        key = f"uplink_security_sequence:{link.spi}"
         if link.encoder is None:
-            first = self.state.reserve(key, SECURITY_RESERVE)
-            link.encoder = FrameEncoder(self.keyring, link.spi, Direction.UP, next_security_sequence=first)
-            link.reserved_end = first + SECURITY_RESERVE
-        if link.encoder.next_security_sequence >= link.reserved_end:
-            link.reserved_end = self.state.reserve(key, SECURITY_RESERVE) + SECURITY_RESERVE
+            link.security_sequence = SequenceReservation(self.state, f"uplink_security_sequence:{link.spi}",
+                                                         SECURITY_RESERVE)
+            link.encoder = FrameEncoder(self.keyring, link.spi, Direction.UP,
+                                        next_security_sequence=link.security_sequence.first)
+        link.security_sequence.cover(link.encoder.next_security_sequence)
         return link.encoder
 
     def _send(self, link: SatelliteLink, apid: Apid, payload: bytes) -> None:

@@ -31,6 +31,7 @@ from sbamti.link.payloads import (Command, CommandAck, CommandKind, CommandStatu
                                   decode_nak, encode_command_ack, encode_detections, encode_housekeeping)
 from sbamti.link.schedule import ContactSchedule, ContactWindow, TokenBucket
 from sbamti.link.security import Keyring
+from sbamti.link.state import SequenceReservation
 from sbamti.link.store import RecordStore
 from sbamti.link.udp import UdpEndpoint
 from sbamti.ros.link_messages import command_to_message, dwell_from_message, housekeeping_from_message
@@ -127,9 +128,9 @@ class DownlinkTxNode(SbamtiNode):
             raise ConfigurationError(str(exc)) from None
         self.ground_address = (cfg["ground_host"], cfg["ground_port"])
         # Security sequence numbers must never repeat, even after kill -9: reserve blocks in the store.
-        first = self.store.reserve("security_sequence", SECURITY_RESERVE)
-        self._reserved = first + SECURITY_RESERVE
-        self.encoder = FrameEncoder(keyring, self.spi, Direction.DOWN, next_security_sequence=first)
+        self.security_sequence = SequenceReservation(self.store, "security_sequence", SECURITY_RESERVE)
+        self.encoder = FrameEncoder(keyring, self.spi, Direction.DOWN,
+                                    next_security_sequence=self.security_sequence.first)
         self.deframer = Deframer(keyring, Direction.UP)
         uplink_highest = int(self.store.get_state("uplink_replay_highest", 0))
         if uplink_highest:
@@ -233,8 +234,7 @@ class DownlinkTxNode(SbamtiNode):
         if not records:
             return
         records = self.store.mark_sent(records, now_wall)   # write-ahead: link sequences are durable first
-        while self.encoder.next_security_sequence + len(records) >= self._reserved:
-            self._reserved = self.store.reserve("security_sequence", SECURITY_RESERVE) + SECURITY_RESERVE
+        self.security_sequence.cover(self.encoder.next_security_sequence, len(records))
         for rec in records:
             frame = self.encoder.encode(rec.apid, rec.payload, time_sec=rec.stamp_sec, time_nanosec=rec.stamp_nanosec,
                                         link_sequence=rec.link_sequence, sequence_flags=rec.sequence_flags)

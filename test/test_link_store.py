@@ -449,3 +449,17 @@ def test_survives_kill_9_at_random_instants(tmp_path):
             sent = _send(store, time.time() + 1e6, max_records=1000)
             store.acknowledge(max(r.link_sequence for r in sent))
         assert store.in_flight_count == 0 and store.byte_count == 0 and _invariant(store)
+
+
+def test_sequence_reservation_never_hands_out_a_number_twice_across_restarts(path):
+    from sbamti.link.state import SequenceReservation
+    with StateFile(path) as state:
+        seq = SequenceReservation(state, "security", block=4)
+        assert seq.first == 1
+        seq.cover(1, 4)                                  # 1..4: inside the first block, no write
+        assert state.get_state("security") == 5
+        seq.cover(4, 3)                                  # 4..6 crosses into the next block
+        assert state.get_state("security") == 9
+    with StateFile(path) as state:                       # a restart (or crash) after using up to 6
+        again = SequenceReservation(state, "security", block=4)
+        assert again.first == 9                          # past everything ever reserved

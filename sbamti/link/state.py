@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from sbamti.link.errors import LinkError, check_int
 
-__all__ = ["KeyValueState", "StateFile"]
+__all__ = ["KeyValueState", "SequenceReservation", "StateFile"]
 
 _LOCK_TIMEOUT_S = 1.0      # how long to wait for a file another process holds before refusing it
 
@@ -152,3 +152,24 @@ class StateFile(KeyValueState):
 
     def __init__(self, path: str) -> None:
         super().__init__(path, "a state file")
+
+
+class SequenceReservation:
+    """Numbers that must never repeat across restarts (a security sequence), reserved ``block`` at a
+    time in a :class:`KeyValueState` so that only one number in ``block`` costs a write.
+
+    ``first`` is where counting may start; before using numbers ``next_value .. next_value + count - 1``
+    call :meth:`cover`, which reserves further blocks when needed. Blocks of one key are consecutive,
+    so a counter simply runs on from one block into the next.
+    """
+
+    def __init__(self, state: KeyValueState, key: str, block: int = 1024) -> None:
+        self._state, self._key, self._block = state, key, block
+        self.first = state.reserve(key, block)
+        self._end = self.first + block
+
+    def cover(self, next_value: int, count: int = 1) -> None:
+        """Make sure ``next_value .. next_value + count - 1`` are reserved (durably) before use."""
+        while next_value + count > self._end:
+            self._end = self._state.reserve(self._key, self._block) + self._block
+
