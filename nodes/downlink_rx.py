@@ -37,6 +37,7 @@ from sbamti.ros.link_messages import (command_ack_to_message, command_from_messa
 from sbamti.ros.link_params import IMPAIRMENT_PARAMETERS, impairments_from, parse_host
 from sbamti.ros.node import SbamtiNode, run_node
 from sbamti.ros.params import ParamSpec, declare_and_read
+from sbamti.ros.qos import GROUND_DETECTIONS_QOS
 from sbamti.timeutil import split_ns
 from sbamti_msgs.msg import DetectionArray, LinkStatus, NodeStatus, UplinkCommand, UplinkCommandAck
 
@@ -62,7 +63,6 @@ PARAMETERS = (
     ParamSpec("link_status_period_s", 1.0, "LinkStatus period (wall s)", minimum=0.05, maximum=60.0, read_only=True),
 ) + IMPAIRMENT_PARAMETERS
 
-DETECTIONS_QOS = QoSProfile(depth=5000, reliability=ReliabilityPolicy.RELIABLE)
 HOUSEKEEPING_QOS = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
 LINK_STATUS_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 COMMANDS_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -121,7 +121,7 @@ class DownlinkRxNode(SbamtiNode):
         self.commands = CommandTracker(retry_s=cfg["command_retry_s"])
         self._next_command_id = int(self.state.get_state("next_command_id", 1))
 
-        self._detections_pub = self.create_publisher(DetectionArray, "detections", DETECTIONS_QOS)
+        self._detections_pub = self.create_publisher(DetectionArray, "detections", GROUND_DETECTIONS_QOS)
         self._housekeeping_pub = self.create_publisher(NodeStatus, "housekeeping", HOUSEKEEPING_QOS)
         self._link_status_pub = self.create_publisher(LinkStatus, "downlink/status", LINK_STATUS_QOS)
         self._acks_pub = self.create_publisher(UplinkCommandAck, "uplink/acks", COMMANDS_QOS)

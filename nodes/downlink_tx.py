@@ -20,7 +20,7 @@ import os
 import time
 from pathlib import Path
 
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 from sbamti.errors import ConfigurationError
 from sbamti.link.channel import Channel
@@ -38,6 +38,7 @@ from sbamti.ros.link_messages import command_to_message, dwell_from_message, hou
 from sbamti.ros.link_params import IMPAIRMENT_PARAMETERS, impairments_from, parse_host
 from sbamti.ros.node import SbamtiNode, run_node
 from sbamti.ros.params import ParamSpec, declare_and_read
+from sbamti.ros.qos import ONBOARD_DETECTIONS_QOS
 from sbamti.timeutil import split_ns, stamp_ns
 from sbamti_msgs.msg import ContactWindowArray, DetectionArray, LinkStatus, NodeStatus, UplinkCommand
 
@@ -84,10 +85,6 @@ PARAMETERS = (
     ParamSpec("link_status_period_s", 1.0, "LinkStatus period (wall s)", minimum=0.05, maximum=60.0, read_only=True),
 ) + IMPAIRMENT_PARAMETERS
 
-#: Deep and transient-local: after a restart the node is re-offered the detector's recent dwells, and
-#: the store's dedupe keys drop those it already accepted. Must match onboard_detector's publisher.
-DETECTIONS_QOS = QoSProfile(depth=2000, reliability=ReliabilityPolicy.RELIABLE,
-                            durability=DurabilityPolicy.TRANSIENT_LOCAL, history=HistoryPolicy.KEEP_LAST)
 STATUS_IN_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 CONTACTS_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 LINK_STATUS_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -148,7 +145,7 @@ class DownlinkTxNode(SbamtiNode):
 
         self._link_status_pub = self.create_publisher(LinkStatus, "downlink/status", LINK_STATUS_QOS)
         self._commands_pub = self.create_publisher(UplinkCommand, "uplink/commands", COMMANDS_QOS)
-        self.create_subscription(DetectionArray, "detections", self._on_detections, DETECTIONS_QOS)
+        self.create_subscription(DetectionArray, "detections", self._on_detections, ONBOARD_DETECTIONS_QOS)
         self.create_subscription(ContactWindowArray, "orbit/contacts", self._on_contacts, CONTACTS_QOS)
         for name in cfg["housekeeping_nodes"]:
             self.create_subscription(NodeStatus, f"{name}/status", self._on_housekeeping, STATUS_IN_QOS)

@@ -32,6 +32,7 @@ from sbamti_msgs.msg import DetectionArray, NodeStatus, TrackArray
 from sbamti.errors import ConfigurationError
 from sbamti.ros.node import SbamtiNode, run_node
 from sbamti.ros.params import ParamSpec, declare_and_read
+from sbamti.ros.qos import GROUND_DETECTIONS_QOS
 from sbamti.ros.track_messages import dwell_input_from_message, tracks_to_message
 from sbamti.tracking.association import GnnAssociator
 from sbamti.tracking.errors import TrackingError
@@ -56,7 +57,6 @@ PARAMETERS = (
               read_only=True),
 )
 
-DETECTIONS_QOS = QoSProfile(depth=5000, reliability=ReliabilityPolicy.RELIABLE)    # as downlink_rx publishes
 TRACKS_QOS = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 
 
@@ -87,7 +87,7 @@ class GroundTrackerNode(SbamtiNode):
         self._created_ns: dict[int, int] = {}      # track id -> stamp of its initiating detection
         self._published_ns: int | None = None
         self._pub = self.create_publisher(TrackArray, "tracks", TRACKS_QOS)
-        self.create_subscription(DetectionArray, "detections", self._on_detections, DETECTIONS_QOS)
+        self.create_subscription(DetectionArray, "detections", self._on_detections, GROUND_DETECTIONS_QOS)
 
     def _on_detections(self, msg: DetectionArray) -> None:
         where = f"dwell {msg.dwell_id} of {msg.satellite_id}"

@@ -25,7 +25,7 @@ import dataclasses
 import time
 
 import numpy as np
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from sbamti.detection.geolocation import geolocate
 from sbamti.detection.iq_chain import IqDetector
@@ -37,6 +37,7 @@ from sbamti.radar.config import RadarConfig
 from sbamti.ros.arrays import from_field, interleaved_to_complex
 from sbamti.ros.node import SbamtiNode, run_node
 from sbamti.ros.params import ParamSpec, declare_and_read
+from sbamti.ros.qos import ONBOARD_DETECTIONS_QOS
 from sbamti.timeutil import stamp_ns
 from sbamti_msgs.msg import Detection, DetectionArray, RadarDwell
 
@@ -63,10 +64,6 @@ class Housekeeping:
 
 
 DWELL_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABLE)
-# Transient local and deep: a downlink_tx that restarts (or joins late) is re-offered the recent dwells,
-# and its store drops those it had already accepted, so none is lost and none duplicated.
-DETECTION_QOS = QoSProfile(depth=2000, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL,
-                           history=HistoryPolicy.KEEP_LAST)
 
 
 class OnboardDetectorNode(SbamtiNode):
@@ -83,7 +80,7 @@ class OnboardDetectorNode(SbamtiNode):
         self._look: list[tuple[RadarDwell, np.ndarray, Measurements, Housekeeping, LookDwell]] = []  # open look
         self.processing_time_s = 0.0
         self._iq_detectors: dict[tuple, IqDetector] = {}
-        self._pub = self.create_publisher(DetectionArray, "detections", DETECTION_QOS)
+        self._pub = self.create_publisher(DetectionArray, "detections", ONBOARD_DETECTIONS_QOS)
         self.create_subscription(RadarDwell, "radar/dwell", self._on_dwell, DWELL_QOS)
 
     def _on_dwell(self, dwell: RadarDwell) -> None:

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 
+from sbamti.ros.qos import GROUND_DETECTIONS_QOS
 from sbamti.ros.track_messages import synthetic_dwell_to_message
 from sbamti.timeutil import parse_utc_epoch_ns, stamp_ns
 from sbamti.tracking.synthetic import TruthSampler, crossing_pair, generate
@@ -24,7 +25,6 @@ DURATION_S = 180.0
 DETECTIONS = "/ground/detections"
 TRACKS = "/ground/tracks"
 RECORD_ALL = QoSProfile(history=HistoryPolicy.KEEP_ALL, depth=1000, reliability=ReliabilityPolicy.RELIABLE)
-DETECTIONS_QOS = QoSProfile(depth=5000, reliability=ReliabilityPolicy.RELIABLE)    # as downlink_rx publishes
 # Onboard geolocation errors are ~6 km along each range circle; a track of three satellites' dwells
 # is well inside this after a minute.
 track_error_m = 1500.0
@@ -54,7 +54,7 @@ def test_ground_tracker_follows_a_crossing_pair_with_stable_ids(launch_graph, tm
     graph.wait_ready(nodes=["/ground/ground_tracker"], timeout=30)
     graph.wait_matched([TRACKS])
     from sbamti_msgs.msg import DetectionArray
-    publisher = graph.observer.node.create_publisher(DetectionArray, DETECTIONS, DETECTIONS_QOS)
+    publisher = graph.observer.node.create_publisher(DetectionArray, DETECTIONS, GROUND_DETECTIONS_QOS)
     deadline = time.monotonic() + 15.0
     while publisher.get_subscription_count() == 0:
         assert time.monotonic() < deadline, f"ground_tracker never subscribed to {DETECTIONS}"

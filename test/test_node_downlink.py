@@ -126,7 +126,7 @@ def test_a_dwell_too_big_for_one_packet_crosses_the_link_in_parts_and_arrives_wh
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
 
-    from sbamti_nodes.downlink_tx import DETECTIONS_QOS
+    from sbamti.ros.qos import ONBOARD_DETECTIONS_QOS
 
     port = free_udp_port()
     rx = DownlinkRxNode(
@@ -140,7 +140,7 @@ def test_a_dwell_too_big_for_one_packet_crosses_the_link_in_parts_and_arrives_wh
     peer = Node("peer", context=ros_context)
     received = []
     peer.create_subscription(DetectionArray, "/ground/detections", received.append, 10)
-    publisher = peer.create_publisher(DetectionArray, "/sbamti_001/detections", DETECTIONS_QOS)
+    publisher = peer.create_publisher(DetectionArray, "/sbamti_001/detections", ONBOARD_DETECTIONS_QOS)
     executor = SingleThreadedExecutor(context=ros_context)
     for node in (rx, tx, peer):
         executor.add_node(node)

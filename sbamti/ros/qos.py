@@ -1,4 +1,5 @@
-"""QoS choices shared by the tools that subscribe to other people's topics (CLI, test observer)."""
+"""QoS choices shared across nodes (publisher and subscriber of a topic must agree) and by the tools
+that subscribe to other people's topics (CLI, test observer)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ from sbamti.ros.env import apply_ros_environment
 apply_ros_environment()
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy  # noqa: E402
+
+#: ``<sat>/detections`` (onboard_detector -> downlink_tx): transient local and deep, so a downlink_tx
+#: that restarts (or joins late) is re-offered the recent dwells; its store drops those it already
+#: accepted, so none is lost and none duplicated. A transient-local reader needs such a writer.
+ONBOARD_DETECTIONS_QOS = QoSProfile(depth=2000, reliability=ReliabilityPolicy.RELIABLE,
+                                    durability=DurabilityPolicy.TRANSIENT_LOCAL, history=HistoryPolicy.KEEP_LAST)
+#: ``/ground/detections`` (downlink_rx -> ground_tracker): deep enough for a store's worth of dwells
+#: arriving at once after an outage.
+GROUND_DETECTIONS_QOS = QoSProfile(depth=5000, reliability=ReliabilityPolicy.RELIABLE)
 
 
 def subscription_qos(publishers: Sequence[QoSProfile], *, reliability: ReliabilityPolicy | None = None,
